@@ -1,0 +1,174 @@
+"""nameko dependency provider for an event-sourced service: store, outbox relay, inbox, metrics.
+
+    class FacilityService:
+        name = "registry"
+        uow = EventSourced(registry=domain_events, projections=[FacilityList()])
+
+        @rpc
+        def register(self, payload):
+            with self.uow() as uow:
+                return uow.execute(...)
+
+``setup()`` makes the engine and tables (nothing happens at import time); ``start()`` starts
+the outbox relay in a managed greenthread that publishes whatever the service's units of work
+commit; ``stop()`` stops it. A unit of work opened by a worker of an
+:class:`~shared.entrypoints.EventConsumer` records the consumed event in the inbox in its own
+transaction.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from typing import Iterator, Sequence
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy.engine import Connection
+
+from shared import inbox, metrics as kernel_metrics
+from shared.config import eldernet_section
+from shared.db import is_postgres, make_engine
+from shared.events import Event
+from shared.node import Node, database_url
+from shared.outbox import OutboxRelay
+from shared.projections import Projection, Projections
+from shared.publisher import ConfirmedPublisher
+from shared.schemas import EventRegistry
+from shared.store import EventStore
+from shared.topology import EVENTS_EXCHANGE
+from shared.unit_of_work import InboxEntry, ServiceContext, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+INBOX_KEY = "eldernet.inbox"  # worker context_data key for the event a consumer is handling
+
+
+class UnitOfWorkFactory:
+    """What a service method sees as ``self.uow``."""
+
+    def __init__(self, provider: "EventSourced", inbox_entry: InboxEntry | None):
+        self._provider = provider
+        self._inbox_entry = inbox_entry
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self._provider.context, self._inbox_entry)
+
+    @property
+    def store(self) -> EventStore:
+        return self._provider.store
+
+    @property
+    def projections(self) -> Projections:
+        return self._provider.projections
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for queries on the read models."""
+        with self._provider.store.engine.connect() as conn:
+            yield conn
+
+
+class EventSourced(DependencyProvider):
+    """The unit of work of one service on one node, with its outbox relay."""
+
+    def __init__(self, registry: EventRegistry, projections: Sequence[Projection] = (), service: str | None = None):
+        self.registry = registry
+        self.projection_list = list(projections)
+        self.service_override = service
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def setup(self) -> None:
+        config = self.container.config
+        section = eldernet_section(config)
+        self.node = Node.from_config(config)
+        self.service = self.service_override or self.container.service_name
+        self.metrics = kernel_metrics.metrics()
+        self.labels = {"node": self.node.id, "service": self.service}
+        port = (section.get("metrics") or {}).get("port")
+        if port:
+            kernel_metrics.serve(int(port))
+        engine = make_engine(database_url(config, self.service),
+                             sqlite_synchronous=section.get("sqlite_synchronous", "FULL"))
+        if is_postgres(engine):
+            _make_psycopg_green()
+        self.store = EventStore(engine)
+        self.store.create_schema()
+        self.projections = Projections(self.store, self.projection_list)
+        self.projections.create_tables()
+        self.projections.catch_up()
+        self.context = ServiceContext(node=self.node, service=self.service, store=self.store,
+                                      registry=self.registry, projections=self.projections,
+                                      on_appended=self._appended, on_committed=self._committed)
+        outbox = section.get("outbox") or {}
+        self.poll_interval = float(outbox.get("poll_interval", 0.05))
+        self.relay = OutboxRelay(self.store, ConfirmedPublisher(config["AMQP_URI"], EVENTS_EXCHANGE),
+                                 batch_size=int(outbox.get("batch_size", 500)), on_published=self._published)
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._relay_thread = self.container.spawn_managed_thread(
+            self._run_relay, identifier=f"{self.service}.outbox_relay")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.relay.wake.set()
+        thread = getattr(self, "_relay_thread", None)
+        if thread is not None:
+            thread.wait()
+        self.relay.publisher.close()
+        self.store.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> UnitOfWorkFactory:
+        return UnitOfWorkFactory(self, worker_ctx.context_data.get(INBOX_KEY))
+
+    # -- used by the EventConsumer entrypoint ------------------------------------------------
+    def seen(self, consumer: str, event: Event) -> bool:
+        with self.store.engine.connect() as conn:
+            return inbox.seen(conn, consumer, event)
+
+    def record_handled(self, entry: InboxEntry) -> None:
+        """Record an event whose handler opened no unit of work (raises AlreadyHandled)."""
+        with self.store.engine.begin() as conn:
+            inbox.record(conn, entry.consumer, entry.event)
+        entry.recorded = True
+
+    # -- internals -------------------------------------------------------------------------
+    def _run_relay(self) -> None:
+        self.relay.run(self._stopping.is_set, self.poll_interval,
+                       on_error=lambda error: self.metrics.publish_failures.labels(**self.labels).inc())
+
+    def _appended(self, events: list[Event], seconds: float) -> None:
+        self.metrics.append_seconds.labels(**self.labels).observe(seconds)
+        for event in events:
+            self.metrics.events_appended.labels(type=event.type, **self.labels).inc()
+
+    def _committed(self, events: list[Event]) -> None:
+        self.metrics.outbox_backlog.labels(**self.labels).inc(len(events))
+        self.relay.wake.set()
+
+    def _published(self, events: list[Event]) -> None:
+        self.metrics.events_published.labels(**self.labels).inc(len(events))
+        self.metrics.outbox_backlog.labels(**self.labels).set(self.relay.backlog())
+
+
+_green_lock = threading.Lock()
+_green_done = False
+
+
+def _make_psycopg_green() -> None:
+    """Let psycopg2 yield to the eventlet hub while it waits on PostgreSQL (when patched)."""
+    global _green_done
+    with _green_lock:
+        if _green_done:
+            return
+        import eventlet.patcher
+
+        if eventlet.patcher.is_monkey_patched("socket"):
+            from psycogreen.eventlet import patch_psycopg
+
+            patch_psycopg()
+        _green_done = True

@@ -1,0 +1,239 @@
+"""The nameko entrypoint that consumes eldernet events: inbox, bounded retries, dead letters.
+
+    class BookingService:
+        name = "booking"
+        uow = EventSourced(registry=...)
+
+        @consume_events("eldernet.registry.FacilityRegistered", "eldernet.registry.FacilitySuspended")
+        def on_facility_changed(self, event):
+            with self.uow() as uow:      # records the event in the inbox in this transaction
+                ...
+
+Why not nameko's own ``@event_handler``: when its handler raises, the message is acked and the
+event silently dropped (``requeue_on_error`` defaults to False), and with requeue on a poison
+message loops forever. Here:
+
+* a body that is not a valid CloudEvent, or whose payload fails its schema, is dead-lettered at
+  once (stage ``parse`` / ``validate``) with the reason in a header, and acked;
+* an event already in the consumer's inbox is acked and counted as a duplicate;
+* a handler that raises is retried (requeued, with a growing pause) up to ``max_attempts``
+  deliveries, then dead-lettered (stage ``handler``) with the exception as the reason;
+* the queue is a quorum queue with a delivery limit, so even a message that kills the process
+  every time it is handled ends in the dead-letter queue instead of looping.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from functools import partial
+
+from kombu import Exchange, Queue, binding
+from nameko.containers import ContainerBeingKilled
+from nameko.extensions import Entrypoint
+from nameko.messaging import QueueConsumer
+
+from shared import metrics as kernel_metrics
+from shared.config import eldernet_section
+from shared.dependencies import INBOX_KEY, EventSourced
+from shared.events import EnvelopeError, Event
+from shared.inbox import AlreadyHandled
+from shared.publisher import ConfirmedPublisher, OutgoingMessage
+from shared.schemas import PayloadError
+from shared.unit_of_work import InboxEntry
+from shared.topology import (DEAD_ATTEMPTS_HEADER, DEAD_LETTER_EXCHANGE, DEAD_QUEUE_HEADER,
+                             DEAD_REASON_HEADER, DEAD_ROUTING_KEY_HEADER, DEAD_STAGE_HEADER,
+                             EVENTS_EXCHANGE, binding_pattern, consumer_queue_name,
+                             dead_letter_queue_name)
+
+log = logging.getLogger(__name__)
+
+# The broker's own safety net (quorum queue x-delivery-limit). It is part of the queue's
+# declaration, so it is a constant: changing it would make redeclaring existing queues fail.
+BROKER_DELIVERY_LIMIT = 20
+MAX_REASON_LENGTH = 1000
+
+
+class RawQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, handing over raw messages instead of kombu-decoded bodies.
+
+    kombu decodes by content type before calling back, and raises on a type it does not
+    accept: a malformed or foreign message would break the consumer loop instead of reaching
+    the dead-letter queue. ``on_message`` skips kombu's decoding; the entrypoint parses.
+    """
+
+    def get_consumers(self, consumer_cls, channel):
+        for provider in self._providers:
+            consumer = consumer_cls(queues=[provider.queue], on_message=partial(self._on_message, provider))
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def _on_message(self, provider, message):
+        self.container.spawn_managed_thread(
+            partial(provider.handle_message, message.body, message),
+            identifier=f"{type(provider).__name__}.handle_message[{message.delivery_info.get('routing_key')}]")
+
+
+class DeadLetters:
+    """Publishes rejected messages, with their reason, to the node's dead-letter exchange."""
+
+    def __init__(self, amqp_uri: str):
+        self.publisher = ConfirmedPublisher(amqp_uri, DEAD_LETTER_EXCHANGE, exchange_type="direct")
+        self.lock = threading.Lock()  # one channel, shared by the worker greenthreads
+
+    def declare(self, queue: str) -> None:
+        with self.lock:
+            if not self.publisher.connected:
+                self.publisher.connect()
+            channel = self.publisher._channel
+            dlq = dead_letter_queue_name(queue)
+            channel.queue_declare(dlq, durable=True, auto_delete=False)
+            channel.queue_bind(dlq, DEAD_LETTER_EXCHANGE, routing_key=queue)
+
+    def send(self, message, queue: str, stage: str, reason: str, attempts: int) -> None:
+        headers = dict(message.headers or {})
+        headers.update({
+            DEAD_REASON_HEADER: reason[:MAX_REASON_LENGTH],
+            DEAD_STAGE_HEADER: stage,
+            DEAD_ATTEMPTS_HEADER: attempts,
+            DEAD_QUEUE_HEADER: queue,
+            DEAD_ROUTING_KEY_HEADER: message.delivery_info.get("routing_key", ""),
+        })
+        props = {k: v for k, v in message.properties.items()
+                 if k in {"content_type", "content_encoding", "message_id", "type", "app_id",
+                          "timestamp", "correlation_id"}}
+        with self.lock:
+            self.publisher.publish_batch([OutgoingMessage(
+                routing_key=queue, body=message.body,
+                properties=dict(props, delivery_mode=2, application_headers=headers))])
+
+    def close(self) -> None:
+        self.publisher.close()
+
+
+class EventConsumer(Entrypoint):
+    queue_consumer = RawQueueConsumer()
+
+    def __init__(self, *event_types: str, area_code: str | None = None, **kwargs):
+        if not event_types:
+            raise ValueError("consume_events needs at least one event type ('*' for all)")
+        self.event_types = event_types
+        self.area_code = area_code
+        super().__init__(**kwargs)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def setup(self) -> None:
+        section = eldernet_section(self.container.config)
+        consumer_config = section.get("consumer") or {}
+        self.max_attempts = min(int(consumer_config.get("max_attempts", 5)), BROKER_DELIVERY_LIMIT)
+        self.retry_delay = float(consumer_config.get("retry_delay", 0.2))
+        self.service = self.container.service_name
+        self.queue_name = consumer_queue_name(self.service, self.method_name)
+        self.consumer_name = f"{self.service}.{self.method_name}"
+        self.events = self._event_sourced()
+        self.queue = self._declare_queue()
+        self.dead_letters = DeadLetters(self.container.config["AMQP_URI"])
+        self.dead_letters.declare(self.queue_name)
+        self.metrics = kernel_metrics.metrics()
+        self.labels = {"node": self.events.node.id, "service": self.service, "handler": self.method_name}
+        self.queue_consumer.register_provider(self)
+
+    def stop(self) -> None:
+        self.queue_consumer.unregister_provider(self)
+        self.dead_letters.close()
+        super().stop()
+
+    def _event_sourced(self) -> EventSourced:
+        providers = [d for d in self.container.dependencies if isinstance(d, EventSourced)]
+        if len(providers) != 1:
+            raise TypeError(f"{self.service}.{self.method_name}: consume_events needs exactly one "
+                            f"EventSourced dependency on the service (found {len(providers)})")
+        return providers[0]
+
+    def _declare_queue(self) -> Queue:
+        exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
+        return Queue(
+            self.queue_name,
+            bindings=[binding(exchange, routing_key=binding_pattern(t, self.area_code)) for t in self.event_types],
+            durable=True,
+            queue_arguments={
+                "x-queue-type": "quorum",
+                "x-delivery-limit": BROKER_DELIVERY_LIMIT,
+                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+                "x-dead-letter-routing-key": self.queue_name,
+            },
+        )
+
+    # -- one message -----------------------------------------------------------------------
+    def handle_message(self, body, message) -> None:
+        attempts = int((message.headers or {}).get("x-delivery-count", 0)) + 1
+        try:
+            event = self._parse(body)
+        except (EnvelopeError, PayloadError) as error:
+            stage = "parse" if isinstance(error, EnvelopeError) else "validate"
+            self._dead_letter(message, stage, str(error), attempts)
+            return
+        if self.events.seen(self.consumer_name, event):
+            self._duplicate(message)
+            return
+        entry_started = time.perf_counter()
+        entry = InboxEntry(self.consumer_name, event)
+        try:
+            self.container.spawn_worker(
+                self, (event,), {}, context_data={INBOX_KEY: entry},
+                handle_result=partial(self.handle_result, message, entry, attempts, entry_started))
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def _parse(self, body) -> Event:
+        event = Event.from_json(body)
+        if event.type in self.events.registry:
+            event = self.events.registry.validate(event)
+        return event
+
+    def handle_result(self, message, entry, attempts, started, worker_ctx, result, exc_info):
+        try:
+            if exc_info is None:
+                return self._succeeded(message, entry, started, result)
+            if isinstance(exc_info[1], AlreadyHandled):
+                self._duplicate(message)
+                return result, None
+            self._failed(message, attempts, exc_info[1])
+            return result, exc_info
+        finally:
+            self.metrics.handler_seconds.labels(**self.labels).observe(time.perf_counter() - started)
+
+    def _succeeded(self, message, entry, started, result):
+        if not entry.recorded:
+            try:
+                self.events.record_handled(entry)
+            except AlreadyHandled:
+                self._duplicate(message)
+                return result, None
+        self.metrics.events_consumed.labels(type=entry.event.type, **self.labels).inc()
+        self.queue_consumer.ack_message(message)
+        return result, None
+
+    def _failed(self, message, attempts: int, error: BaseException) -> None:
+        if attempts >= self.max_attempts:
+            self._dead_letter(message, "handler", f"{type(error).__name__}: {error}", attempts)
+            return
+        self.metrics.handler_retries.labels(**self.labels).inc()
+        # A short, growing pause so a failing dependency gets time to come back.
+        time.sleep(min(self.retry_delay * 2 ** (attempts - 1), 5.0))
+        self.queue_consumer.requeue_message(message)
+
+    def _duplicate(self, message) -> None:
+        self.metrics.duplicates_ignored.labels(**self.labels).inc()
+        self.queue_consumer.ack_message(message)
+
+    def _dead_letter(self, message, stage: str, reason: str, attempts: int) -> None:
+        log.warning("%s: dead-lettering message %s (%s): %s", self.queue_name,
+                    message.properties.get("message_id"), stage, reason)
+        self.dead_letters.send(message, self.queue_name, stage, reason, attempts)
+        self.metrics.dead_lettered.labels(stage=stage, **self.labels).inc()
+        self.queue_consumer.ack_message(message)
+
+
+consume_events = EventConsumer.decorator

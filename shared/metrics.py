@@ -1,0 +1,83 @@
+"""Prometheus metrics every eldernet service gets for free.
+
+All series carry ``node`` and ``service`` labels so one Prometheus can scrape many nodes on
+one host. They are exposed on ``/metrics`` by :func:`serve` (one port per process: a village
+box running every service in one process has one endpoint; a city with one process per service
+has one per process). See docs/metrics.md for each series and what to alert on.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+
+log = logging.getLogger(__name__)
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class Metrics:
+    """The kernel's metric families, registered once per registry."""
+
+    def __init__(self, registry: CollectorRegistry = DEFAULT_REGISTRY):
+        labels = ["node", "service"]
+        self.events_appended = Counter(
+            "eldernet_events_appended_total", "Events appended to the service's event store.",
+            labels + ["type"], registry=registry)
+        self.events_published = Counter(
+            "eldernet_events_published_total", "Events published by the outbox relay and confirmed by the broker.",
+            labels, registry=registry)
+        self.publish_failures = Counter(
+            "eldernet_outbox_publish_failures_total", "Outbox batches the broker did not confirm (retried).",
+            labels, registry=registry)
+        self.outbox_backlog = Gauge(
+            "eldernet_outbox_backlog", "Events stored but not yet confirmed by the broker.",
+            labels, registry=registry)
+        self.events_consumed = Counter(
+            "eldernet_events_consumed_total", "Events handled successfully by a consumer.",
+            labels + ["handler", "type"], registry=registry)
+        self.duplicates_ignored = Counter(
+            "eldernet_events_duplicates_total", "Redelivered or duplicated events ignored by the inbox.",
+            labels + ["handler"], registry=registry)
+        self.dead_lettered = Counter(
+            "eldernet_events_dead_lettered_total", "Messages sent to a dead-letter queue, by stage.",
+            labels + ["handler", "stage"], registry=registry)
+        self.handler_retries = Counter(
+            "eldernet_handler_retries_total", "Handler failures that were retried.",
+            labels + ["handler"], registry=registry)
+        self.handler_seconds = Histogram(
+            "eldernet_handler_seconds", "Time to handle one event, inbox and commit included.",
+            labels + ["handler"], buckets=_LATENCY_BUCKETS, registry=registry)
+        self.append_seconds = Histogram(
+            "eldernet_store_append_seconds", "Time to append one batch to the event store.",
+            labels, buckets=_LATENCY_BUCKETS, registry=registry)
+        self.replayed = Counter(
+            "eldernet_projection_replayed_total", "Events replayed into a projection by a rebuild.",
+            labels + ["projection"], registry=registry)
+
+
+_lock = threading.Lock()
+_metrics: Metrics | None = None
+_served_ports: set[int] = set()
+
+
+def metrics() -> Metrics:
+    """The process-wide metric families (created on first use, not at import)."""
+    global _metrics
+    with _lock:
+        if _metrics is None:
+            _metrics = Metrics()
+        return _metrics
+
+
+def serve(port: int, addr: str = "127.0.0.1") -> bool:
+    """Expose ``/metrics`` on ``port`` once per process; False when it is already served."""
+    with _lock:
+        if port in _served_ports:
+            return False
+        start_http_server(port, addr=addr)
+        _served_ports.add(port)
+    log.info("metrics on http://%s:%d/metrics", addr, port)
+    return True

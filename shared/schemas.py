@@ -1,0 +1,136 @@
+"""Payload schemas: every event and command payload has a marshmallow schema.
+
+:class:`EventRegistry` maps an event type (``eldernet.registry.FacilityRegistered``) to its
+domain dataclass, its marshmallow schema, its current schema version and the upcasters that
+bring older versions' payloads up to date. Payloads are validated on the way in (received
+events, commands), and a bad one raises :class:`PayloadError` naming the field.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from marshmallow import Schema, ValidationError
+
+from shared.events import Event
+
+Upcaster = Callable[[dict], dict]
+
+
+class PayloadError(ValueError):
+    """A payload failed validation. ``errors`` maps dotted field paths to messages."""
+
+    def __init__(self, errors: Mapping[str, list[str]], prefix: str = ""):
+        self.errors = {f"{prefix}{path}": msgs for path, msgs in errors.items()}
+        super().__init__("; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in self.errors.items()))
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.errors)
+
+    @classmethod
+    def from_validation_error(cls, error: ValidationError, prefix: str = "") -> "PayloadError":
+        return cls(flatten_messages(error.messages), prefix)
+
+
+def flatten_messages(messages: Any, path: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dict -> {"address.street": ["Missing data ..."]}."""
+    if isinstance(messages, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            flat.update(flatten_messages(value, f"{path}.{key}" if path else str(key)))
+        return flat
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {path or "_schema": list(messages)}
+    return {path or "_schema": [str(messages)]}
+
+
+def load(schema: Schema, payload: Any, prefix: str = "") -> Any:
+    """Validate and deserialize ``payload`` with ``schema``, raising PayloadError on failure."""
+    if not isinstance(payload, Mapping):
+        raise PayloadError({"_schema": ["expected a JSON object"]}, prefix)
+    try:
+        return schema.load(payload)
+    except ValidationError as error:
+        raise PayloadError.from_validation_error(error, prefix) from None
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    event_class: type
+    schema: Schema
+    version: int = 1
+    upcasters: Mapping[int, Upcaster] = field(default_factory=dict)
+
+    def upcast(self, data: dict, from_version: int) -> dict:
+        """Bring a payload written at ``from_version`` up to the current version."""
+        if from_version > self.version:
+            raise PayloadError({"schemaversion": [
+                f"version {from_version} is newer than this service knows ({self.version}); upgrade the service"]})
+        for version in range(from_version, self.version):
+            upcaster = self.upcasters.get(version)
+            if upcaster is None:
+                raise PayloadError({"schemaversion": [f"no upcaster from version {version} of {self.type}"]})
+            data = upcaster(dict(data))
+        return data
+
+
+class EventRegistry:
+    """Which event types a service knows, and how to turn them into domain objects and back."""
+
+    def __init__(self):
+        self._by_type: dict[str, EventSpec] = {}
+        self._by_class: dict[type, EventSpec] = {}
+
+    def register(self, type: str, event_class: type, schema: Schema, version: int = 1,
+                 upcasters: Mapping[int, Upcaster] | None = None) -> EventSpec:
+        if type in self._by_type:
+            raise ValueError(f"event type {type} is registered twice")
+        spec = EventSpec(type, event_class, schema, version, dict(upcasters or {}))
+        self._by_type[type] = spec
+        self._by_class[event_class] = spec
+        return spec
+
+    def __contains__(self, type: str) -> bool:
+        return type in self._by_type
+
+    @property
+    def types(self) -> list[str]:
+        return sorted(self._by_type)
+
+    def spec(self, type: str) -> EventSpec:
+        try:
+            return self._by_type[type]
+        except KeyError:
+            raise PayloadError({"type": [f"unknown event type {type!r}"]}) from None
+
+    def spec_of(self, domain_event: Any) -> EventSpec:
+        try:
+            return self._by_class[type(domain_event)]
+        except KeyError:
+            raise TypeError(f"{type(domain_event).__name__} is not a registered event") from None
+
+    def serialize(self, domain_event: Any) -> tuple[str, dict, int]:
+        """Domain event -> (type, JSON-ready data, schema version)."""
+        spec = self.spec_of(domain_event)
+        return spec.type, spec.schema.dump(domain_event), spec.version
+
+    def validate(self, event: Event) -> Event:
+        """Upcast an event's payload to the current version and check it; the event as current."""
+        spec = self.spec(event.type)
+        data = spec.upcast(dict(event.data), event.schema_version)
+        errors = spec.schema.validate(data)
+        if errors:
+            raise PayloadError(flatten_messages(errors), prefix="data.")
+        return event.replace(data=data, schema_version=spec.version)
+
+    def to_domain(self, event: Event) -> Any:
+        """Stored or received event -> the service's domain event object."""
+        spec = self.spec(event.type)
+        data = spec.upcast(dict(event.data), event.schema_version)
+        loaded = load(spec.schema, data, prefix="data.")
+        if dataclasses.is_dataclass(loaded):
+            return loaded
+        return spec.event_class(**loaded)

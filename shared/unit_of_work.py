@@ -1,0 +1,140 @@
+"""The unit of work: one transaction over a service's store, inbox, cursors and read models.
+
+Typical use in a service (inside a nameko entrypoint, through the UnitOfWork provider)::
+
+    with self.uow() as uow:
+        events = uow.execute(facility.decider, command.facility_id, command,
+                             area_code=command.area_code)
+
+``execute`` loads the aggregate's history, folds it into state, lets the pure domain decide,
+wraps the new domain events in envelopes and appends them with the expected version, then
+applies them to the projections, all before one commit. A concurrent writer makes the append
+raise ConcurrencyError and nothing is committed.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Sequence
+
+from sqlalchemy.engine import Connection
+
+from shared import inbox
+from shared.aggregate import Decider
+from shared.events import Event, utcnow
+from shared.node import Node
+from shared.projections import Projections
+from shared.schemas import EventRegistry
+from shared.store import ANY_VERSION, AppendResult, EventStore
+
+
+@dataclass
+class InboxEntry:
+    """An event a consumer is handling; recorded in the first unit of work that commits."""
+
+    consumer: str
+    event: Event
+    recorded: bool = False
+
+
+@dataclass
+class ServiceContext:
+    """What a unit of work needs to know about the service it works for."""
+
+    node: Node
+    service: str
+    store: EventStore
+    registry: EventRegistry
+    projections: Projections
+    on_appended: Callable[[list[Event], float], None] = lambda events, seconds: None
+    on_committed: Callable[[list[Event]], None] = lambda events: None
+
+    @property
+    def source(self) -> str:
+        return self.node.source(self.service)
+
+
+@dataclass
+class UnitOfWork:
+    context: ServiceContext
+    inbox_entry: InboxEntry | None = None
+    conn: Connection | None = None
+    appended: list[Event] = field(default_factory=list)
+
+    def __enter__(self) -> "UnitOfWork":
+        self.conn = self.context.store.engine.connect()
+        self._tx = self.conn.begin()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self._record_inbox()
+                self._tx.commit()
+                if self.inbox_entry is not None:
+                    self.inbox_entry.recorded = True
+            else:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+        if exc_type is None and self.appended:
+            self.context.on_committed(self.appended)
+
+    # -- the domain ------------------------------------------------------------------------
+    def load(self, decider: Decider, aggregate_id: str) -> tuple[Any, int]:
+        """The aggregate's current state and version."""
+        history = self.context.store.read_stream(decider.stream_id(aggregate_id), conn=self.conn)
+        state = decider.fold(self.context.registry.to_domain(e) for e in history)
+        return state, (history[-1].stream_version if history else 0)
+
+    def execute(self, decider: Decider, aggregate_id: str, command: Any, *, area_code: str,
+                at: datetime | None = None, correlation_id: str | None = None,
+                causation_id: str | None = None) -> list[Event]:
+        """Decide on ``command`` against the aggregate and append what the domain decided.
+
+        ``at`` (default: the command's ``at`` attribute, else now) is when the fact happened.
+        """
+        state, version = self.load(decider, aggregate_id)
+        domain_events = decider.decide(state, command)
+        return self.record(decider.stream_id(aggregate_id), version, domain_events,
+                           area_code=area_code, at=at or getattr(command, "at", None),
+                           correlation_id=correlation_id, causation_id=causation_id)
+
+    def record(self, stream_id: str, expected_version: int | None, domain_events: Sequence[Any], *,
+               area_code: str, at: datetime | None = None, correlation_id: str | None = None,
+               causation_id: str | None = None) -> list[Event]:
+        """Wrap domain events in envelopes and append them to ``stream_id``."""
+        if causation_id is None and self.inbox_entry is not None:
+            causation_id = self.inbox_entry.event.id
+            correlation_id = correlation_id or self.inbox_entry.event.correlation_id
+        envelopes = [self._envelope(stream_id, e, area_code, at, correlation_id, causation_id)
+                     for e in domain_events]
+        return self.append(stream_id, expected_version, envelopes).events
+
+    def append(self, stream_id: str, expected_version: int | None, events: Sequence[Event]) -> AppendResult:
+        """Append ready-made envelopes (sync and imports use this) and project them."""
+        started = time.perf_counter()
+        result = self.context.store.append(stream_id, expected_version, events, conn=self.conn)
+        self.context.projections.apply(self.conn, result.events)
+        self.context.on_appended(result.events, time.perf_counter() - started)
+        self.appended.extend(result.events)
+        return result
+
+    def _envelope(self, stream_id: str, domain_event: Any, area_code: str, when: datetime | None,
+                  correlation_id: str | None, causation_id: str | None) -> Event:
+        type_, data, version = self.context.registry.serialize(domain_event)
+        event = Event(type=type_, source=self.context.source, subject=stream_id, data=data,
+                      stream_id=stream_id, stream_version=1, origin_node=self.context.node.id,
+                      area_code=area_code, time=when or utcnow(), causation_id=causation_id,
+                      schema_version=version)
+        return event.replace(correlation_id=correlation_id or event.id)
+
+    # -- consumers -------------------------------------------------------------------------
+    def _record_inbox(self) -> None:
+        entry = self.inbox_entry
+        if entry is not None and not entry.recorded:
+            inbox.record(self.conn, entry.consumer, entry.event)
+
+
+__all__ = ["ANY_VERSION", "InboxEntry", "ServiceContext", "UnitOfWork"]
