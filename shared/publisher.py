@@ -70,8 +70,8 @@ class ConfirmedPublisher:
         channel = conn.channel()
         channel.exchange_declare(self.exchange, self.exchange_type, durable=True, auto_delete=False)
         channel.confirm_select()
-        channel.events["basic_ack"].append(self._on_ack)
-        channel.events["basic_nack"].append(self._on_nack)
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
         self._connection, self._channel = conn, channel
         self._next_tag, self._unconfirmed, self._nacked = 1, set(), set()
 
