@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from shared import inbox, metrics as kernel_metrics
 from shared.config import eldernet_section
-from shared.db import is_postgres, make_engine
+from shared.db import make_engine
 from shared.events import Event
 from shared.node import Node, database_url
 from shared.outbox import OutboxRelay
@@ -56,6 +56,13 @@ class UnitOfWorkFactory:
     @property
     def store(self) -> EventStore:
         return self._provider.store
+
+    @property
+    def node(self) -> Node:
+        return self._provider.node
+
+    def outbox_backlog(self) -> int:
+        return self._provider.relay.backlog()
 
     @property
     def projections(self) -> Projections:
@@ -89,8 +96,6 @@ class EventSourced(DependencyProvider):
             kernel_metrics.serve(int(port))
         engine = make_engine(database_url(config, self.service),
                              sqlite_synchronous=section.get("sqlite_synchronous", "FULL"))
-        if is_postgres(engine):
-            _make_psycopg_green()
         self.store = EventStore(engine)
         self.store.create_schema()
         self.projections = Projections(self.store, self.projection_list)
@@ -153,22 +158,3 @@ class EventSourced(DependencyProvider):
     def _published(self, events: list[Event]) -> None:
         self.metrics.events_published.labels(**self.labels).inc(len(events))
         self.metrics.outbox_backlog.labels(**self.labels).set(self.relay.backlog())
-
-
-_green_lock = threading.Lock()
-_green_done = False
-
-
-def _make_psycopg_green() -> None:
-    """Let psycopg2 yield to the eventlet hub while it waits on PostgreSQL (when patched)."""
-    global _green_done
-    with _green_lock:
-        if _green_done:
-            return
-        import eventlet.patcher
-
-        if eventlet.patcher.is_monkey_patched("socket"):
-            from psycogreen.eventlet import patch_psycopg
-
-            patch_psycopg()
-        _green_done = True

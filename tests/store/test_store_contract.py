@@ -8,9 +8,21 @@ import sqlalchemy as sa
 from shared.events import Event
 from shared.store import ANY_VERSION, ConcurrencyError, DuplicateEventError, EventStore
 
-# Real OS threads, not eventlet's green ones: the race must be a real one.
-RealThread = eventlet.patcher.original("threading").Thread
-RealBarrier = eventlet.patcher.original("threading").Barrier
+_real_threading = eventlet.patcher.original("threading")
+
+
+def concurrency_for(store):
+    """(Thread, Barrier) that make a real race on this backend.
+
+    sqlite3 is not green: OS threads contend for its write lock for real. psycopg2 is made
+    green by eventlet's monkey-patching (its wait callback must stay on one hub), so green
+    threads interleave for real on PostgreSQL, each waiting on its own connection's socket.
+    """
+    if store.engine.dialect.name == "sqlite":
+        return _real_threading.Thread, _real_threading.Barrier
+    import threading
+
+    return threading.Thread, threading.Barrier
 
 
 def new_event(stream_id, n=0, **changes):
@@ -97,7 +109,8 @@ def test_a_batch_for_another_stream_is_refused(store):
 
 def test_two_writers_racing_on_one_stream_exactly_one_wins(store):
     store.append("s-1", 0, [new_event("s-1")])
-    writers, barrier = 6, RealBarrier(6)
+    Thread, Barrier = concurrency_for(store)
+    writers, barrier = 6, Barrier(6)
     outcomes = []
 
     def write(n):
@@ -109,7 +122,7 @@ def test_two_writers_racing_on_one_stream_exactly_one_wins(store):
         except ConcurrencyError:
             outcomes.append("lost")
 
-    threads = [RealThread(target=write, args=(n,)) for n in range(writers)]
+    threads = [Thread(target=write, args=(n,)) for n in range(writers)]
     for t in threads:
         t.start()
     for t in threads:
@@ -120,6 +133,7 @@ def test_two_writers_racing_on_one_stream_exactly_one_wins(store):
 
 def test_positions_stay_gap_free_under_concurrent_writers_with_conflicts(store):
     per_writer, writers = 25, 4
+    Thread, _ = concurrency_for(store)
 
     def write(w):
         for i in range(per_writer):
@@ -131,7 +145,7 @@ def test_positions_stay_gap_free_under_concurrent_writers_with_conflicts(store):
                 except ConcurrencyError:
                     continue
 
-    threads = [RealThread(target=write, args=(w,)) for w in range(writers)]
+    threads = [Thread(target=write, args=(w,)) for w in range(writers)]
     for t in threads:
         t.start()
     for t in threads:

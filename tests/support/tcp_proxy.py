@@ -18,7 +18,8 @@ class TcpProxy:
         self._open = True
         self._running = True
         self.connections = 0
-        threading.Thread(target=self._accept_loop, daemon=True).start()
+        self._accept_thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._accept_thread.start()
 
     def cut(self) -> None:
         """Drop every connection through the proxy and refuse new ones until restore()."""
@@ -33,17 +34,30 @@ class TcpProxy:
         self._open = True
 
     def close(self) -> None:
+        """Stop the proxy. The accept loop closes the listener itself: closing a socket under a
+        greenthread blocked on it would leave eventlet listening on an fd number that the next
+        connection (say, a database's) reuses."""
         self._running = False
         self.cut()
-        _close(self._listener)
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=2).close()  # wake accept()
+        except OSError:
+            pass
+        self._accept_thread.join(5)
 
     def _accept_loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            _close(self._listener)
+
+    def _serve(self) -> None:
         while self._running:
             try:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            if not self._open:
+            if not self._running or not self._open:
                 _close(client)
                 continue
             try:

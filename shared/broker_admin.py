@@ -1,0 +1,64 @@
+"""Setting up a node's place on RabbitMQ through the management HTTP API: its vhost and rights.
+
+Each node has its own vhost, so nodes sharing one broker (several on one machine, or a town and
+its villages in one box) never see each other's queues; tiered sync links them explicitly.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from kombu.utils.url import parse_url
+
+DEFAULT_ADMIN_URL = "http://guest:guest@127.0.0.1:15672"
+
+
+class BrokerAdminError(RuntimeError):
+    pass
+
+
+class BrokerAdmin:
+    def __init__(self, admin_url: str = DEFAULT_ADMIN_URL, timeout: float = 10.0):
+        parsed = urllib.parse.urlsplit(admin_url)
+        self.base = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or 15672}"
+        credentials = f"{urllib.parse.unquote(parsed.username or 'guest')}:{urllib.parse.unquote(parsed.password or 'guest')}"
+        self.auth = "Basic " + base64.b64encode(credentials.encode()).decode()
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, body: dict | None = None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers={
+            "Authorization": self.auth, "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                raw = response.read()
+                return json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raise BrokerAdminError(f"{method} {path}: HTTP {error.code} {error.read()[:200]!r}") from None
+        except OSError as error:
+            raise BrokerAdminError(
+                f"cannot reach the RabbitMQ management API at {self.base} ({error}); is the broker running "
+                "with the rabbitmq_management plugin? (`make services` sets both up)") from None
+
+    def ensure_vhost(self, vhost: str, user: str = "guest") -> None:
+        quoted = urllib.parse.quote(vhost, safe="")
+        self.request("PUT", f"/api/vhosts/{quoted}", {"description": "eldernet node"})
+        self.request("PUT", f"/api/permissions/{quoted}/{urllib.parse.quote(user, safe='')}",
+                     {"configure": ".*", "write": ".*", "read": ".*"})
+
+    def delete_vhost(self, vhost: str) -> None:
+        self.request("DELETE", f"/api/vhosts/{urllib.parse.quote(vhost, safe='')}")
+
+    def queue(self, vhost: str, queue: str) -> dict:
+        return self.request("GET", f"/api/queues/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(queue, safe='')}")
+
+
+def vhost_of(amqp_uri: str) -> str:
+    return parse_url(amqp_uri).get("virtual_host") or "/"
+
+
+def user_of(amqp_uri: str) -> str:
+    return parse_url(amqp_uri).get("userid") or "guest"

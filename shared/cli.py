@@ -1,0 +1,147 @@
+"""The ``eldernet`` command line: set up, run and look after a node.
+
+    eldernet node init --id xinfu --tier district --area-code 210402 --parent fushun -o xinfu.yaml
+    eldernet node setup  -c xinfu.yaml       # create the node's RabbitMQ vhost
+    eldernet node run    -c xinfu.yaml       # all services in one process
+    eldernet node run    -c xinfu.yaml --process-per-service
+    eldernet node status -c xinfu.yaml       # stores, outbox backlogs, projections (no broker needed)
+    eldernet replay registry facility_list -c xinfu.yaml
+    eldernet demo                            # a four-tier network on this machine
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    # eventlet must patch the standard library before nameko, kombu or psycopg2 are imported.
+    import eventlet
+
+    eventlet.monkey_patch()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    from shared.config import ConfigError
+
+    try:
+        return args.handler(args) or 0
+    except ConfigError as error:
+        print(f"eldernet: configuration error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eldernet", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(title="commands")
+
+    node = commands.add_parser("node", help="set up, run and inspect a node").add_subparsers(title="node commands")
+    init = node.add_parser("init", help="write a node config file from a few answers")
+    init.add_argument("--id", required=True, help="node id: lowercase letters, digits and '-', e.g. xinfu")
+    init.add_argument("--tier", required=True, choices=["city", "district", "town", "village"])
+    init.add_argument("--area-code", required=True, help="GB/T 2260 code: 4 (city), 6 (district), 9 (town), 12 (village) digits")
+    init.add_argument("--parent", help="the parent node's id (every tier but the city has one)")
+    init.add_argument("--amqp-uri", help="the node's broker URI; default: local broker, vhost eldernet-<id>")
+    init.add_argument("--data-dir", help="where the node's SQLite databases live; default var/<id>")
+    init.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
+    init.add_argument("-o", "--output", required=True, help="the config file to write")
+    init.set_defaults(handler=_node_init)
+
+    for name, handler, help_text in (("run", _node_run, "run the node's services until stopped"),
+                                     ("setup", _node_setup, "create the node's vhost on the broker"),
+                                     ("status", _node_status, "show the node's stores, outbox and projections")):
+        sub = node.add_parser(name, help=help_text)
+        sub.add_argument("-c", "--config", required=True, help="the node's config file (see `eldernet node init`)")
+        sub.set_defaults(handler=handler)
+        if name == "run":
+            sub.add_argument("--only", action="append", metavar="SERVICE", help="run just this service (repeatable)")
+            sub.add_argument("--process-per-service", action="store_true", help="one OS process per service")
+
+    replay = commands.add_parser("replay", help="rebuild a read model by replaying the service's store")
+    replay.add_argument("service", help="e.g. registry")
+    replay.add_argument("projection", help="the projection's name")
+    replay.add_argument("-c", "--config", required=True)
+    replay.set_defaults(handler=_replay)
+
+    demo = commands.add_parser("demo", help="run a four-tier network (city, district, town, village) on this machine")
+    demo.add_argument("--seconds", type=float, default=3.0, help="how long to let the network run before stopping")
+    demo.add_argument("--keep-running", action="store_true", help="leave the nodes running until Ctrl-C")
+    demo.add_argument("--data-dir", default="var/demo")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _node_init(args) -> int:
+    from shared.nodeconfig import write_node_config
+
+    path = write_node_config(args.output, node_id=args.id, tier=args.tier, area_code=args.area_code,
+                             parent=args.parent, amqp_uri=args.amqp_uri, data_dir=args.data_dir,
+                             metrics_port=args.metrics_port)
+    print(f"wrote {path}; next: eldernet node setup -c {path} && eldernet node run -c {path}")
+    return 0
+
+
+def _node_run(args) -> int:
+    from shared.config import eldernet_section, load_config
+    from shared.node import Node
+    from shared.runner import node_services, run_in_process, run_process_per_service
+
+    config = load_config(args.config)
+    Node.from_config(config)  # fail fast, with the field named, on a bad node section
+    names = args.only or node_services(config)
+    if args.process_per_service and len(names) > 1:
+        return run_process_per_service(args.config, names, (eldernet_section(config).get("metrics") or {}).get("port"))
+    return run_in_process(config, names)
+
+
+def _node_setup(args) -> int:
+    from shared.broker_admin import BrokerAdmin, user_of, vhost_of
+    from shared.config import eldernet_section, load_config
+
+    config = load_config(args.config)
+    admin = BrokerAdmin(eldernet_section(config).get("broker_admin_url") or "http://guest:guest@127.0.0.1:15672")
+    vhost = vhost_of(config["AMQP_URI"])
+    admin.ensure_vhost(vhost, user_of(config["AMQP_URI"]))
+    print(f"vhost {vhost!r} ready for user {user_of(config['AMQP_URI'])!r}")
+    return 0
+
+
+def _node_status(args) -> int:
+    from shared.config import load_config
+    from shared.status import node_status, print_status
+
+    print_status(node_status(load_config(args.config)))
+    return 0
+
+
+def _replay(args) -> int:
+    from shared.config import load_config
+    from shared.status import replay_projection
+
+    replayed = replay_projection(load_config(args.config), args.service, args.projection, progress=_progress_bar)
+    print(f"\nrebuilt {args.service}.{args.projection} from {replayed} events")
+    return 0
+
+
+def _progress_bar(done: int, total: int) -> None:
+    share = done / total if total else 1.0
+    bar = "#" * int(share * 30)
+    print(f"\r  replaying [{bar:<30}] {done:,}/{total:,} events ({share:.0%})", end="", file=sys.stderr, flush=True)
+
+
+def _demo(args) -> int:
+    from shared.demo import run_demo
+
+    return run_demo(data_dir=args.data_dir, seconds=args.seconds, keep_running=args.keep_running)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
