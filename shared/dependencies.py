@@ -91,9 +91,9 @@ class EventSourced(DependencyProvider):
         self.service = self.service_override or self.container.service_name
         self.metrics = kernel_metrics.metrics()
         self.labels = {"node": self.node.id, "service": self.service}
-        port = (section.get("metrics") or {}).get("port")
-        if port:
-            kernel_metrics.serve(int(port))
+        metrics_config = section.get("metrics") or {}
+        if metrics_config.get("port"):
+            kernel_metrics.serve(int(metrics_config["port"]), metrics_config.get("addr") or "127.0.0.1")
         engine = make_engine(database_url(config, self.service),
                              sqlite_synchronous=section.get("sqlite_synchronous", "FULL"))
         self.store = EventStore(engine)

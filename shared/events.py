@@ -36,7 +36,7 @@ EXTENSIONS = {
     "recordedtime": "recorded_time",
 }
 
-_AREA_CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$")
+_AREA_CODE = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12}")  # ASCII digits only
 # Digits of each level of a GB/T 2260 / statistics-bureau area code: province, city,
 # county/district, town/street, village/community.
 AREA_LEVEL_WIDTHS = (2, 2, 2, 3, 3)
@@ -60,7 +60,7 @@ def new_event_id() -> str:
 
 
 def is_area_code(code: str) -> bool:
-    return bool(_AREA_CODE.match(code or ""))
+    return isinstance(code, str) and _AREA_CODE.fullmatch(code) is not None
 
 
 def area_words(area_code: str) -> list[str]:
@@ -137,7 +137,11 @@ class Event:
         return ce
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_cloudevent(), ensure_ascii=False, separators=(",", ":")).encode()
+        text = json.dumps(self.to_cloudevent(), ensure_ascii=False, separators=(",", ":"))
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise EnvelopeError("data", "contains text that is not valid Unicode (a lone surrogate)") from None
 
     @classmethod
     def from_cloudevent(cls, ce: Mapping[str, Any]) -> "Event":
@@ -151,12 +155,28 @@ class Event:
             raise EnvelopeError("body", f"not JSON ({exc})") from None
         if not isinstance(ce, dict):
             raise EnvelopeError("body", "a CloudEvent must be a JSON object")
+        if _LONE_SURROGATE_ESCAPE.search(body if isinstance(body, str) else body.decode("utf-8", "replace")):
+            _refuse_lone_surrogates(ce)
         return cls.from_cloudevent(ce)
 
 
+# JSON may spell a lone UTF-16 surrogate as an escape (\\ud800); such text is not Unicode, cannot be
+# stored (PostgreSQL's JSONB and UTF-8 refuse it) and would poison every reader downstream.
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _refuse_lone_surrogates(ce: Mapping[str, Any]) -> None:
+    """Only called when the body has a surrogate escape: a valid pair is fine, a lone one is not."""
+    for name, value in ce.items():
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise EnvelopeError(name, "contains text that is not valid Unicode (a lone surrogate)") from None
+
+
 def format_time(value: datetime) -> str:
-    """RFC 3339 in UTC with microseconds, e.g. 2026-11-23T08:00:00.000000Z."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 in UTC with microseconds, e.g. 2026-11-23T08:00:00.000000Z (always 4-digit years)."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(field_name: str, value: Any) -> datetime:

@@ -53,9 +53,7 @@ class Metrics:
         self.append_seconds = Histogram(
             "eldernet_store_append_seconds", "Time to append one batch to the event store.",
             labels, buckets=_LATENCY_BUCKETS, registry=registry)
-        self.replayed = Counter(
-            "eldernet_projection_replayed_total", "Events replayed into a projection by a rebuild.",
-            labels + ["projection"], registry=registry)
+
 
 
 _lock = threading.Lock()

@@ -15,7 +15,7 @@ from typing import Mapping
 from shared.config import ConfigError, eldernet_section
 from shared.events import is_area_code
 
-_NODE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_NODE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 class Tier(enum.Enum):
@@ -45,7 +45,7 @@ class Node:
     parent: str | None = None
 
     def __post_init__(self):
-        if not _NODE_ID.match(self.id):
+        if not isinstance(self.id, str) or not _NODE_ID.fullmatch(self.id):
             raise ConfigError(f"node.id {self.id!r}: use 1-63 lowercase letters, digits and '-'")
         if not is_area_code(self.area_code) or len(self.area_code) != self.tier.area_code_length:
             raise ConfigError(

@@ -33,7 +33,7 @@ class NodeStarted:
 class NodeStartedSchema(Schema):
     node_id = fields.String(required=True)
     tier = fields.String(required=True, validate=validate.OneOf(["city", "district", "town", "village"]))
-    area_code = fields.String(required=True, validate=validate.Regexp(r"^\d{4}(\d{2}(\d{3}(\d{3})?)?)?$"))
+    area_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?$"))
     parent = fields.String(load_default=None, allow_none=True)
     software_version = fields.String(required=True)
 

@@ -50,10 +50,35 @@ def load(schema: Schema, payload: Any, prefix: str = "") -> Any:
     """Validate and deserialize ``payload`` with ``schema``, raising PayloadError on failure."""
     if not isinstance(payload, Mapping):
         raise PayloadError({"_schema": ["expected a JSON object"]}, prefix)
+    bad_text = find_invalid_text(payload)
+    if bad_text is not None:
+        raise PayloadError({bad_text: ["not valid Unicode text (a lone surrogate)"]}, prefix)
     try:
         return schema.load(payload)
     except ValidationError as error:
         raise PayloadError.from_validation_error(error, prefix) from None
+
+
+def find_invalid_text(value: Any, path: str = "") -> str | None:
+    """The path of the first string (key or value) that cannot be encoded as UTF-8, if any."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "_schema"
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            found = find_invalid_text(key, child) or find_invalid_text(item, child)
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = find_invalid_text(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Booking (issue #5): elders book care services and beds; capacity never double-booked."""

@@ -92,3 +92,9 @@ def test_nested_errors_are_flattened():
 def test_a_type_cannot_be_registered_twice(registry):
     with pytest.raises(ValueError):
         registry.register("eldernet.registry.BedsChanged", BedsChanged, BedsChangedSchema())
+
+
+def test_text_that_is_not_unicode_is_refused_naming_the_field():
+    with pytest.raises(PayloadError) as error:
+        load(BedsChangedSchema(), {"facility_id": "f\ud800", "general_beds": 1, "nursing_beds": 1})
+    assert error.value.fields == ["facility_id"]
