@@ -26,12 +26,17 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
+    from shared.broker_admin import BrokerAdminError
     from shared.config import ConfigError
+    from shared.projections import UnknownProjection
 
     try:
         return args.handler(args) or 0
     except ConfigError as error:
         print(f"eldernet: configuration error: {error}", file=sys.stderr)
+        return 2
+    except (UnknownProjection, BrokerAdminError) as error:
+        print(f"eldernet: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

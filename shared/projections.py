@@ -21,6 +21,10 @@ from shared.store import EventStore
 Progress = Callable[[int, int], None]  # (events replayed so far, events to replay in all)
 
 
+class UnknownProjection(LookupError):
+    """A projection name that the service does not have."""
+
+
 class Projection:
     """Subclass: set ``name``, ``tables`` and ``handles``; implement ``apply``."""
 
@@ -92,7 +96,7 @@ class Projections:
             return self.by_name[name]
         except KeyError:
             known = ", ".join(sorted(self.by_name)) or "none"
-            raise KeyError(f"no projection named {name!r} (known: {known})") from None
+            raise UnknownProjection(f"no projection named {name!r} (known: {known})") from None
 
     def _catch_up(self, conn: Connection, projection: Projection, after: int, until: int,
                   progress: Progress | None = None, page_size: int = 1000) -> int:

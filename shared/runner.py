@@ -2,8 +2,9 @@
 
 Services are found by name, so the kernel never imports them: ``node`` is the kernel's own
 service, and a domain service ``X`` lives in ``services/X/service.py`` as the class whose
-``name`` is ``X``. Which ones a node runs is ``ELDERNET.services`` in its config (default: the
-node service and every domain service that is installed).
+``name`` is ``X``; an entry ``package.module:Class`` names any other nameko service class (an
+integrator's own service beside eldernet's). Which ones a node runs is ``ELDERNET.services`` in
+its config (default: the node service and every domain service that is installed).
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def module_of(name: str) -> str:
 
 
 def load_service(name: str) -> type:
+    if ":" in name:
+        return _load_class(name)
     try:
         module = importlib.import_module(module_of(name))
     except ModuleNotFoundError as error:
@@ -37,6 +40,22 @@ def load_service(name: str) -> type:
         if isinstance(value, type) and getattr(value, "name", None) == name and value.__module__ == module.__name__:
             return value
     raise ConfigError(f"service {name!r}: {module_of(name)} defines no class with name = {name!r}")
+
+
+def _load_class(spec: str) -> type:
+    module_name, _, class_name = spec.partition(":")
+    try:
+        service_class = getattr(importlib.import_module(module_name), class_name)
+    except (ModuleNotFoundError, AttributeError) as error:
+        raise ConfigError(f"service {spec!r}: cannot import it ({error})") from None
+    if not isinstance(service_class, type) or not getattr(service_class, "name", None):
+        raise ConfigError(f"service {spec!r}: not a nameko service class (it needs a `name`)")
+    return service_class
+
+
+def service_name(entry: str) -> str:
+    """The nameko service name of a ``ELDERNET.services`` entry (it names the service's database)."""
+    return load_service(entry).name if ":" in entry else entry
 
 
 def installed_services() -> list[str]:

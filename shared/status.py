@@ -13,7 +13,7 @@ from shared.dependencies import EventSourced
 from shared.inbox import inbox_table
 from shared.node import Node, database_url
 from shared.projections import Projections
-from shared.runner import load_service, node_services
+from shared.runner import load_service, node_services, service_name
 from shared.store import EventStore
 
 
@@ -43,7 +43,8 @@ def service_status(url: str) -> dict:
 
 def node_status(config: Mapping) -> dict:
     node = Node.from_config(config)
-    services = {name: service_status(database_url(config, name)) for name in node_services(config)}
+    names = [service_name(entry) for entry in node_services(config)]
+    services = {name: service_status(database_url(config, name)) for name in names}
     return {"node": node, "amqp_uri": _hide_password(config["AMQP_URI"]), "services": services}
 
 
@@ -62,7 +63,7 @@ def print_status(status: dict) -> None:
 
 def replay_projection(config: Mapping, service: str, projection: str,
                       progress: Callable[[int, int], None] | None = None) -> int:
-    provider = _event_sourced_of(load_service(service))
+    provider = _event_sourced_of(load_service(_entry_for(config, service)))
     engine = make_engine(database_url(config, service))
     try:
         store = EventStore(engine)
@@ -72,6 +73,14 @@ def replay_projection(config: Mapping, service: str, projection: str,
         return projections.rebuild(projection, progress=progress)
     finally:
         engine.dispose()
+
+
+def _entry_for(config: Mapping, service: str) -> str:
+    """The ELDERNET.services entry that runs ``service`` (an entry may be module:Class)."""
+    for entry in node_services(config):
+        if service_name(entry) == service:
+            return entry
+    return service
 
 
 def _event_sourced_of(service_class: type) -> EventSourced:
