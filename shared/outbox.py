@@ -14,6 +14,8 @@ import threading
 import time
 from typing import Callable
 
+import sqlalchemy as sa
+
 from shared import cursors
 from shared.events import CONTENT_TYPE, Event
 from shared.publisher import ConfirmedPublisher, OutgoingMessage, PublishError
@@ -97,9 +99,10 @@ class OutboxRelay:
             try:
                 self.publish_pending()
                 backoff.reset()
-            except PublishError as error:
+            except (PublishError, sa.exc.OperationalError) as error:
+                # The broker is away, or the database is busy or restarting: both pass.
                 delay = backoff.next()
-                log.warning("outbox %s: broker unavailable, retrying in %.1fs: %s",
+                log.warning("outbox %s: cannot relay now, retrying in %.1fs: %s",
                             self.cursor_name, delay, error)
                 if on_error:
                     on_error(error)

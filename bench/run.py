@@ -1,0 +1,42 @@
+"""Run eldernet's benchmarks: ``python bench/run.py [--quick] [--postgres] [--only store|outbox]``.
+
+Each figure is printed beside a raw baseline measured in the same run (see bench/store.py and
+bench/outbox.py). A full default run takes ≈ 2–3 minutes on a 2-core machine.
+"""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402 - the services run under eventlet; so do the benchmarks
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="N = 1000 instead of 5000")
+    parser.add_argument("--postgres", action="store_true", help="add PostgreSQL rows to the store benchmark")
+    parser.add_argument("--only", choices=["store", "outbox"], help="run one benchmark")
+    parser.add_argument("-n", type=int, help="events per figure (overrides --quick)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (the median is printed)")
+    args = parser.parse_args(argv)
+    n = args.n or (1000 if args.quick else 5000)
+
+    from bench import outbox, store  # after the path is set
+
+    started = time.perf_counter()
+    if args.only in (None, "store"):
+        store.run(n, args.rounds, postgres=args.postgres)
+    if args.only in (None, "outbox"):
+        outbox.run(n, args.rounds)
+    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
