@@ -103,19 +103,24 @@ def _node_run(args) -> int:
     Node.from_config(config)  # fail fast, with the field named, on a bad node section
     names = args.only or node_services(config)
     if args.process_per_service and len(names) > 1:
-        return run_process_per_service(args.config, names, (eldernet_section(config).get("metrics") or {}).get("port"))
+        return run_process_per_service(config, args.config, names,
+                                       (eldernet_section(config).get("metrics") or {}).get("port"))
     return run_in_process(config, names)
 
 
 def _node_setup(args) -> int:
     from shared.broker_admin import BrokerAdmin, user_of, vhost_of
     from shared.config import eldernet_section, load_config
+    from shared.runner import declare_node_queues, node_services
 
     config = load_config(args.config)
     admin = BrokerAdmin(eldernet_section(config).get("broker_admin_url") or "http://guest:guest@127.0.0.1:15672")
     vhost = vhost_of(config["AMQP_URI"])
     admin.ensure_vhost(vhost, user_of(config["AMQP_URI"]))
-    print(f"vhost {vhost!r} ready for user {user_of(config['AMQP_URI'])!r}")
+    names = node_services(config)
+    declare_node_queues(config, names)
+    print(f"vhost {vhost!r} ready for user {user_of(config['AMQP_URI'])!r}; "
+          f"consumer queues of {', '.join(names)} declared")
     return 0
 
 

@@ -50,15 +50,27 @@ def load_config(path: str | None = None, environ: Mapping[str, str] | None = Non
                 text = fh.read()
         except OSError as error:
             raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
-        loaded = yaml.safe_load(_substitute(text, environ)) or {}
+        loaded = yaml.safe_load(text) or {}
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
-        merge(config, loaded)
+        merge(config, _substitute(loaded, environ))
     merge(config, env_overrides(environ))
     return config
 
 
-def _substitute(text: str, environ: Mapping[str, str]) -> str:
+def _substitute(value: Any, environ: Mapping[str, str]) -> Any:
+    """Expand ``${VAR:default}`` in the loaded values (never in comments or keys).
+
+    A value that is exactly one reference takes the variable's YAML type (``${PORT:9100}`` is an
+    int), as in nameko's config loader; a reference inside a longer string stays text.
+    """
+    if isinstance(value, dict):
+        return {key: _substitute(item, environ) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substitute(item, environ) for item in value]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
     def replace(match: re.Match) -> str:
         name, default = match.group(1), match.group(2)
         if name in environ:
@@ -66,7 +78,9 @@ def _substitute(text: str, environ: Mapping[str, str]) -> str:
         if default is None:
             raise ConfigError(f"config refers to ${{{name}}} but it is not set and has no default")
         return default
-    return _SUBSTITUTION.sub(replace, text)
+
+    expanded = _SUBSTITUTION.sub(replace, value)
+    return yaml.safe_load(expanded) if _SUBSTITUTION.fullmatch(value) else expanded
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict:

@@ -28,9 +28,9 @@ import threading
 import time
 from functools import partial
 
-from kombu import Exchange, Queue, binding
+from kombu import Connection, Exchange, Queue, binding
 from nameko.containers import ContainerBeingKilled
-from nameko.extensions import Entrypoint
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR, Entrypoint
 from nameko.messaging import QueueConsumer
 
 from shared import metrics as kernel_metrics
@@ -82,15 +82,6 @@ class DeadLetters:
         self.publisher = ConfirmedPublisher(amqp_uri, DEAD_LETTER_EXCHANGE, exchange_type="direct")
         self.lock = threading.Lock()  # one channel, shared by the worker greenthreads
 
-    def declare(self, queue: str) -> None:
-        with self.lock:
-            if not self.publisher.connected:
-                self.publisher.connect()
-            channel = self.publisher._channel
-            dlq = dead_letter_queue_name(queue)
-            channel.queue_declare(dlq, durable=True, auto_delete=False)
-            channel.queue_bind(dlq, DEAD_LETTER_EXCHANGE, routing_key=queue)
-
     def send(self, message, queue: str, stage: str, reason: str, attempts: int) -> None:
         headers = dict(message.headers or {})
         headers.update({
@@ -132,9 +123,9 @@ class EventConsumer(Entrypoint):
         self.queue_name = consumer_queue_name(self.service, self.method_name)
         self.consumer_name = f"{self.service}.{self.method_name}"
         self.events = self._event_sourced()
-        self.queue = self._declare_queue()
+        self.queue = consumer_queue(self.service, self.method_name, self.event_types, self.area_code)
+        declare_consumer_queues(self.container.config["AMQP_URI"], [self.queue])
         self.dead_letters = DeadLetters(self.container.config["AMQP_URI"])
-        self.dead_letters.declare(self.queue_name)
         self.metrics = kernel_metrics.metrics()
         self.labels = {"node": self.events.node.id, "service": self.service, "handler": self.method_name}
         self.queue_consumer.register_provider(self)
@@ -150,20 +141,6 @@ class EventConsumer(Entrypoint):
             raise TypeError(f"{self.service}.{self.method_name}: consume_events needs exactly one "
                             f"EventSourced dependency on the service (found {len(providers)})")
         return providers[0]
-
-    def _declare_queue(self) -> Queue:
-        exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
-        return Queue(
-            self.queue_name,
-            bindings=[binding(exchange, routing_key=binding_pattern(t, self.area_code)) for t in self.event_types],
-            durable=True,
-            queue_arguments={
-                "x-queue-type": "quorum",
-                "x-delivery-limit": BROKER_DELIVERY_LIMIT,
-                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-                "x-dead-letter-routing-key": self.queue_name,
-            },
-        )
 
     # -- one message -----------------------------------------------------------------------
     def handle_message(self, body, message) -> None:
@@ -237,3 +214,47 @@ class EventConsumer(Entrypoint):
 
 
 consume_events = EventConsumer.decorator
+
+
+def consumer_queue(service: str, method: str, event_types, area_code: str | None = None) -> Queue:
+    """The quorum queue of one consumer, bound to the events exchange for its event types."""
+    exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
+    name = consumer_queue_name(service, method)
+    return Queue(
+        name,
+        bindings=[binding(exchange, routing_key=binding_pattern(t, area_code)) for t in event_types],
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": BROKER_DELIVERY_LIMIT,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "x-dead-letter-routing-key": name,
+        },
+    )
+
+
+def consumer_queues_of(service_class: type) -> list[Queue]:
+    """Every @consume_events queue a service class will consume from."""
+    queues = []
+    for method_name in dir(service_class):
+        method = getattr(service_class, method_name, None)
+        for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if isinstance(entrypoint, EventConsumer):
+                queues.append(consumer_queue(service_class.name, method_name, entrypoint.event_types,
+                                             entrypoint.area_code))
+    return queues
+
+
+def declare_consumer_queues(amqp_uri: str, queues: list[Queue]) -> None:
+    """Declare consumer queues with their bindings and dead-letter queues.
+
+    The node runner does this for every service before any service starts: an event published
+    before its consumer's queue exists would otherwise be routed nowhere and lost to that consumer.
+    """
+    dead_letters = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
+    with Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        for queue in queues:
+            queue(channel).declare()
+            Queue(dead_letter_queue_name(queue.name), exchange=dead_letters, routing_key=queue.name,
+                  durable=True)(channel).declare()

@@ -141,7 +141,8 @@ class Event:
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError:
-            raise EnvelopeError("data", "contains text that is not valid Unicode (a lone surrogate)") from None
+            _refuse_lone_surrogates(self.to_cloudevent())  # raises, naming the attribute
+            raise
 
     @classmethod
     def from_cloudevent(cls, ce: Mapping[str, Any]) -> "Event":

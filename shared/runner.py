@@ -79,6 +79,7 @@ def run_in_process(config: dict, names: Sequence[str]) -> int:
     import eventlet
     from nameko.runners import ServiceRunner
 
+    declare_node_queues(config, names)
     runner = ServiceRunner(config)
     for name in names:
         runner.add_service(load_service(name))
@@ -103,8 +104,18 @@ def run_in_process(config: dict, names: Sequence[str]) -> int:
             continue
 
 
-def run_process_per_service(config_path: str, names: Sequence[str], base_metrics_port: int | None) -> int:
+def declare_node_queues(config: Mapping, names: Sequence[str]) -> None:
+    """Declare every consumer queue of the node's services before any of them publishes."""
+    from shared.entrypoints import consumer_queues_of, declare_consumer_queues
+
+    queues = [queue for name in names for queue in consumer_queues_of(load_service(name))]
+    declare_consumer_queues(config["AMQP_URI"], queues)
+
+
+def run_process_per_service(config: dict, config_path: str, names: Sequence[str],
+                            base_metrics_port: int | None) -> int:
     """One child process per service; stops them all when one stops or on SIGTERM."""
+    declare_node_queues(config, names)
     children = []
     for index, name in enumerate(names):
         env = dict(os.environ)

@@ -144,3 +144,18 @@ def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(network, amq
     assert HANDLED.count(event_id) == 3  # max_attempts in the node config, not forever
     later = open_ward(wards, "w4")
     wait_for(lambda: later in HANDLED, message="the consumer still consuming")
+
+
+def test_events_published_before_a_consumer_starts_wait_in_its_declared_queue(container_factory, node_config):
+    from shared.entrypoints import consumer_queues_of, declare_consumer_queues
+
+    HANDLED.clear()
+    declare_consumer_queues(node_config["AMQP_URI"], consumer_queues_of(CensusService))  # as the runner does
+    wards = container_factory(WardService, node_config)
+    wards.start()
+    event_id = open_ward(wards, "early")
+    inbox = next(d for d in wards.dependencies if isinstance(d, EventSourced))
+    wait_for(lambda: inbox.relay.backlog() == 0, message="WardOpened published")
+    census = container_factory(CensusService, node_config)
+    census.start()
+    wait_for(lambda: event_id in HANDLED, message="the late consumer to get the early event")
