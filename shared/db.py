@@ -42,11 +42,13 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False,
+                poolclass: type | None = None) -> Engine:
     """An engine configured for the event store: WAL and a busy timeout on SQLite."""
     parsed = make_url(url)
+    pool = {"poolclass": poolclass} if poolclass else {}
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+        return sa.create_engine(url, echo=echo, pool_pre_ping=True, **pool)
     database = parsed.database
     in_memory = not database or database == ":memory:"
     if not in_memory:
@@ -55,7 +57,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
         url,
         echo=echo,
         connect_args={"timeout": 30, "check_same_thread": False},
-        **({"poolclass": StaticPool} if in_memory else {}),
+        **({"poolclass": StaticPool} if in_memory else pool),
     )
     _configure_sqlite(engine, sqlite_synchronous, in_memory)
     return engine

@@ -1,28 +1,55 @@
 """The event store's contract, run against every backend (SQLite and PostgreSQL)."""
-import threading
+import contextlib
 
 import eventlet
 import pytest
 import sqlalchemy as sa
 
+from sqlalchemy.pool import NullPool
+
+from shared.db import make_engine
 from shared.events import Event
 from shared.store import ANY_VERSION, ConcurrencyError, DuplicateEventError, EventStore
 
 _real_threading = eventlet.patcher.original("threading")
+RealThread, RealBarrier = _real_threading.Thread, _real_threading.Barrier
 
 
-def concurrency_for(store):
-    """(Thread, Barrier) that make a real race on this backend.
+@contextlib.contextmanager
+def racing_store(database_url):
+    """A store for OS threads racing for real: no connection pool (its locks are green under
+    eventlet) and, on PostgreSQL, psycopg2 blocking in each thread rather than waiting through
+    eventlet's hub (the hub belongs to the main thread)."""
+    import psycopg2.extensions
 
-    sqlite3 is not green: OS threads contend for its write lock for real. psycopg2 is made
-    green by eventlet's monkey-patching (its wait callback must stay on one hub), so green
-    threads interleave for real on PostgreSQL, each waiting on its own connection's socket.
-    """
-    if store.engine.dialect.name == "sqlite":
-        return _real_threading.Thread, _real_threading.Barrier
-    import threading
+    callback = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(None)
+    engine = make_engine(database_url, poolclass=NullPool)
+    try:
+        store = EventStore(engine)
+        store.create_schema()
+        yield store
+    finally:
+        engine.dispose()
+        psycopg2.extensions.set_wait_callback(callback)
 
-    return threading.Thread, threading.Barrier
+
+def run_threads(target, count):
+    errors = []
+
+    def guarded(n):
+        try:
+            target(n)
+        except BaseException as error:  # a writer's failure must fail the test, not hang it
+            errors.append(error)
+
+    threads = [RealThread(target=guarded, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "a writer thread is stuck"
+    assert not errors, errors
 
 
 def new_event(stream_id, n=0, **changes):
@@ -107,10 +134,14 @@ def test_a_batch_for_another_stream_is_refused(store):
         store.append("s-1", 0, [new_event("s-2")])
 
 
-def test_two_writers_racing_on_one_stream_exactly_one_wins(store):
+def test_two_writers_racing_on_one_stream_exactly_one_wins(database_url):
+    with racing_store(database_url) as store:
+        race_on_one_stream(store)
+
+
+def race_on_one_stream(store):
     store.append("s-1", 0, [new_event("s-1")])
-    Thread, Barrier = concurrency_for(store)
-    writers, barrier = 6, Barrier(6)
+    writers, barrier = 6, RealBarrier(6, timeout=30)
     outcomes = []
 
     def write(n):
@@ -122,18 +153,18 @@ def test_two_writers_racing_on_one_stream_exactly_one_wins(store):
         except ConcurrencyError:
             outcomes.append("lost")
 
-    threads = [Thread(target=write, args=(n,)) for n in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_threads(write, writers)
     assert sorted(outcomes) == ["lost"] * (writers - 1) + ["won"]
     assert store.stream_version("s-1") == 2
 
 
-def test_positions_stay_gap_free_under_concurrent_writers_with_conflicts(store):
+def test_positions_stay_gap_free_under_concurrent_writers_with_conflicts(database_url):
+    with racing_store(database_url) as store:
+        write_with_conflicts(store)
+
+
+def write_with_conflicts(store):
     per_writer, writers = 25, 4
-    Thread, _ = concurrency_for(store)
 
     def write(w):
         for i in range(per_writer):
@@ -145,11 +176,7 @@ def test_positions_stay_gap_free_under_concurrent_writers_with_conflicts(store):
                 except ConcurrencyError:
                     continue
 
-    threads = [Thread(target=write, args=(w,)) for w in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    run_threads(write, writers)
     positions = [e.position for e in store.read_all(0, 10_000)]
     assert positions == list(range(1, per_writer * writers + 1))
     for stream in ("s-0", "s-1", "s-2"):
