@@ -22,6 +22,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
+import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import Connection
 
@@ -61,6 +62,10 @@ class UnitOfWorkFactory:
     def node(self) -> Node:
         return self._provider.node
 
+    @property
+    def config(self) -> dict:
+        return self._provider.container.config
+
     def outbox_backlog(self) -> int:
         return self._provider.relay.backlog()
 
@@ -78,10 +83,14 @@ class UnitOfWorkFactory:
 class EventSourced(DependencyProvider):
     """The unit of work of one service on one node, with its outbox relay."""
 
-    def __init__(self, registry: EventRegistry, projections: Sequence[Projection] = (), service: str | None = None):
+    def __init__(self, registry: EventRegistry, projections: Sequence[Projection] = (), service: str | None = None,
+                 tables: Sequence[sa.Table] = ()):
+        """``tables``: the service's own tables outside its read models (created at setup, never
+        emptied by a replay), e.g. the registry's identity table."""
         self.registry = registry
         self.projection_list = list(projections)
         self.service_override = service
+        self.tables = list(tables)
 
     # -- lifecycle -------------------------------------------------------------------------
     def setup(self) -> None:
@@ -100,6 +109,8 @@ class EventSourced(DependencyProvider):
         self.store.create_schema()
         self.projections = Projections(self.store, self.projection_list)
         self.projections.create_tables()
+        for table in self.tables:
+            table.create(engine, checkfirst=True)
         self.projections.catch_up()
         self.context = ServiceContext(node=self.node, service=self.service, store=self.store,
                                       registry=self.registry, projections=self.projections,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
 from marshmallow import Schema, ValidationError
@@ -79,6 +80,19 @@ def find_invalid_text(value: Any, path: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def jsonable(value: Any) -> Any:
+    """Rows and results made ready for JSON (RPC, HTTP): dates as ISO 8601, tuples as lists."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value))
+    return value
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,225 @@
+"""marshmallow schemas of the registry: its events (what subscribers receive) and API bodies."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+
+from shared.schemas import EventRegistry
+from services.registry.domain import areas as a, elders as e, facilities as f
+
+PREFIX = "eldernet.registry."
+AREA_CODE = validate.Regexp(r"^[0-9]{4}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?$", error="a 4, 6, 9 or 12-digit area code")
+VILLAGE_CODE = validate.Regexp(r"^[0-9]{12}$", error="a 12-digit village/community code")
+
+
+class Makes(Schema):
+    """Loads into ``make`` (a dataclass); lists become tuples, as the domain's dataclasses hold."""
+
+    make: type = dict
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return self.make(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def text(**kwargs):
+    return fields.String(validate=validate.Length(min=1, max=kwargs.pop("max", 200)), **kwargs)
+
+
+# -- shared parts -------------------------------------------------------------------------------
+class CapacitySchema(Makes):
+    make = f.Capacity
+    general_beds = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    nursing_beds = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    day_places = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    canteen_seats = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    floor_area_m2 = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class FamilyContactSchema(Makes):
+    make = e.FamilyContact
+    name = text(required=True, max=100)
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+
+
+# -- events -------------------------------------------------------------------------------------
+class AreaRegisteredSchema(Makes):
+    make = a.AreaRegistered
+    code = fields.String(required=True, validate=AREA_CODE)
+    name = text(required=True)
+    tier = fields.String(required=True, validate=validate.OneOf(a.TIERS))
+    parent_code = fields.String(allow_none=True, load_default=None, validate=AREA_CODE)
+    urban = fields.Boolean(required=True)
+
+
+class AreaRenamedSchema(Makes):
+    make = a.AreaRenamed
+    code = fields.String(required=True, validate=AREA_CODE)
+    name = text(required=True)
+
+
+class FacilityFields(Schema):
+    facility_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    kind = fields.String(required=True, validate=validate.OneOf(f.KINDS))
+    name = text(required=True)
+    area_code = fields.String(required=True, validate=AREA_CODE)
+    address = fields.String(load_default="", validate=validate.Length(max=300))
+    ownership = fields.String(required=True, validate=validate.OneOf(f.OWNERSHIP))
+    operator = fields.String(load_default="", validate=validate.Length(max=200))
+    care_type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(f.CARE_TYPES))
+    capacity = fields.Nested(CapacitySchema, required=True)
+    services = fields.List(fields.String(validate=validate.OneOf(f.SERVICES)), load_default=list)
+    star_rating = fields.Integer(load_default=0, validate=validate.Range(min=0, max=5))
+
+
+class FacilityRegisteredSchema(FacilityFields, Makes):
+    make = f.FacilityRegistered
+
+
+class FacilityCapacityChangedSchema(Makes):
+    make = f.FacilityCapacityChanged
+    facility_id = fields.String(required=True)
+    capacity = fields.Nested(CapacitySchema, required=True)
+
+
+class FacilityRatedSchema(Makes):
+    make = f.FacilityRated
+    facility_id = fields.String(required=True)
+    star_rating = fields.Integer(required=True, validate=validate.Range(min=0, max=5))
+
+
+class FacilityReasonSchema(Makes):
+    facility_id = fields.String(required=True)
+    reason = text(required=True, max=500)
+
+
+class FacilitySuspendedSchema(FacilityReasonSchema):
+    make = f.FacilitySuspended
+
+
+class FacilityClosedSchema(FacilityReasonSchema):
+    make = f.FacilityClosed
+
+
+class FacilityReopenedSchema(Makes):
+    make = f.FacilityReopened
+    facility_id = fields.String(required=True)
+
+
+class ResidentSchema(Makes):
+    facility_id = fields.String(required=True)
+    elder_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ResidentAdmittedSchema(ResidentSchema):
+    make = f.ResidentAdmitted
+
+
+class ResidentDischargedSchema(ResidentSchema):
+    make = f.ResidentDischarged
+
+
+class ElderFields(Schema):
+    elder_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = text(required=True, max=100)
+    sex = fields.String(required=True, validate=validate.OneOf(e.SEXES))
+    birth_date = fields.Date(required=True)
+    home_area_code = fields.String(required=True, validate=VILLAGE_CODE)
+    household = fields.List(fields.String(validate=validate.OneOf(e.HOUSEHOLD)), load_default=list)
+    dementia = fields.Boolean(load_default=False)
+    family_contact = fields.Nested(FamilyContactSchema, allow_none=True, load_default=None)
+
+
+class ElderRegisteredSchema(ElderFields, Makes):
+    make = e.ElderRegistered
+    id_number_masked = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}\*{10}[0-9]{3}[0-9X]$"))
+    id_number_hash = fields.String(required=True, validate=validate.Length(equal=64))
+
+
+class AssessmentFields(Schema):
+    level = fields.String(required=True, validate=validate.OneOf(e.LEVELS))
+    severity = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(e.SEVERITIES))
+    assessed_on = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    assessor = text(required=True, max=100)
+
+
+class DisabilityAssessedSchema(AssessmentFields, Makes):
+    make = e.DisabilityAssessed
+    elder_id = fields.String(required=True)
+
+
+class HouseholdChangedSchema(Makes):
+    make = e.HouseholdChanged
+    elder_id = fields.String(required=True)
+    household = fields.List(fields.String(validate=validate.OneOf(e.HOUSEHOLD)), required=True)
+
+
+class ElderMovedSchema(Makes):
+    make = e.ElderMoved
+    elder_id = fields.String(required=True)
+    from_area_code = fields.String(required=True, validate=VILLAGE_CODE)
+    home_area_code = fields.String(required=True, validate=VILLAGE_CODE)
+
+
+EVENT_SCHEMAS = (
+    AreaRegisteredSchema, AreaRenamedSchema, FacilityRegisteredSchema, FacilityCapacityChangedSchema,
+    FacilityRatedSchema, FacilitySuspendedSchema, FacilityReopenedSchema, FacilityClosedSchema,
+    ResidentAdmittedSchema, ResidentDischargedSchema, ElderRegisteredSchema, DisabilityAssessedSchema,
+    HouseholdChangedSchema, ElderMovedSchema,
+)
+
+
+def registry_events() -> EventRegistry:
+    """Every event type the registry records, by its CloudEvents type."""
+    events = EventRegistry()
+    for schema in EVENT_SCHEMAS:
+        events.register(PREFIX + schema.make.__name__, schema.make, schema())
+    return events
+
+
+# -- API bodies (commands without their time, which the service adds) -----------------------------
+class AreaBody(Schema):
+    class Meta:
+        unknown = EXCLUDE
+    code = fields.String(required=True, validate=AREA_CODE)
+    name = text(required=True)
+    tier = fields.String(required=True, validate=validate.OneOf(a.TIERS))
+    parent_code = fields.String(allow_none=True, load_default=None, validate=AREA_CODE)
+    urban = fields.Boolean(load_default=None, allow_none=True)
+
+
+class FacilityBody(FacilityFields):
+    facility_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+
+
+class CapacityBody(Schema):
+    capacity = fields.Nested(CapacitySchema, required=True)
+
+
+class RatingBody(Schema):
+    star_rating = fields.Integer(required=True, validate=validate.Range(min=0, max=5))
+
+
+class ReasonBody(Schema):
+    reason = text(required=True, max=500)
+
+
+class ResidentBody(Schema):
+    elder_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ElderBody(ElderFields):
+    elder_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    id_number = fields.String(required=True, validate=validate.Length(equal=18, error="18 characters"))
+
+
+class AssessmentBody(AssessmentFields):
+    pass
+
+
+class HouseholdBody(Schema):
+    household = fields.List(fields.String(validate=validate.OneOf(e.HOUSEHOLD)), required=True)
+
+
+class MoveBody(Schema):
+    home_area_code = fields.String(required=True, validate=VILLAGE_CODE)
