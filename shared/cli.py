@@ -6,6 +6,9 @@
     eldernet node run    -c xinfu.yaml --process-per-service
     eldernet node status -c xinfu.yaml       # stores, outbox backlogs, projections (no broker needed)
     eldernet replay registry facility_list -c xinfu.yaml
+    eldernet token create -c xinfu.yaml --area 210402 --role operator --expires-in-days 90
+    eldernet token list   -c xinfu.yaml      # never shows secrets
+    eldernet token revoke -c xinfu.yaml TOKEN_ID --reason "laptop lost"
     eldernet demo                            # a four-tier network on this machine
 """
 from __future__ import annotations
@@ -57,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--amqp-uri", help="the node's broker URI; default: local broker, vhost eldernet-<id>")
     init.add_argument("--data-dir", help="where the node's SQLite databases live; default var/<id>")
     init.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
+    init.add_argument("--http-port", type=int, help="serve the node's HTTP API on 127.0.0.1:PORT (default 8000)")
     init.add_argument("-o", "--output", required=True, help="the config file to write")
     init.set_defaults(handler=_node_init)
 
@@ -76,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("-c", "--config", required=True)
     replay.set_defaults(handler=_replay)
 
+    _add_token_commands(commands)
+
     demo = commands.add_parser("demo", help="run a four-tier network (city, district, town, village) on this machine")
     demo.add_argument("--seconds", type=float, default=3.0, help="how long to let the network run before stopping")
     demo.add_argument("--keep-running", action="store_true", help="leave the nodes running until Ctrl-C")
@@ -84,12 +90,101 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_token_commands(commands) -> None:
+    token = commands.add_parser("token", help="make, revoke and list the node's API tokens").add_subparsers(
+        title="token commands")
+    create = token.add_parser("create", help="make an API token and print it (the only time it is shown)")
+    create.add_argument("--area", required=True, help="the area the token may act in: the node's area code or one inside it")
+    create.add_argument("--role", required=True, choices=["viewer", "operator", "admin"],
+                        help="viewer reads; operator also writes; admin also manages")
+    create.add_argument("--expires-in-days", type=_positive_int, metavar="DAYS", help="default: never expires")
+    create.add_argument("--label", default="", help="who or what the token is for, e.g. 'Xinfu front desk'")
+    create.set_defaults(handler=_token_create)
+    revoke = token.add_parser("revoke", help="revoke an API token at once")
+    revoke.add_argument("token_id", metavar="TOKEN_ID", help="as shown by `eldernet token list`")
+    revoke.add_argument("--reason", default="", help="why, for the node's event log")
+    revoke.set_defaults(handler=_token_revoke)
+    listing = token.add_parser("list", help="list the node's API tokens (never their secrets)")
+    listing.set_defaults(handler=_token_list)
+    for sub in (create, revoke, listing):
+        sub.add_argument("-c", "--config", required=True, help="the node's config file")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days >= 1")
+    return value
+
+
+# The domain's field names, as the operator typed them on the command line.
+_TOKEN_FLAGS = {"area_code": "--area", "role": "--role", "label": "--label", "expires_at": "--expires-in-days",
+                "token_id": "TOKEN_ID"}
+
+
+def _refused(command: str, error) -> int:
+    print(f"eldernet: token {command}: {_TOKEN_FLAGS.get(error.field, error.field)}: {error.reason}", file=sys.stderr)
+    return 2
+
+
+def _token_create(args) -> int:
+    from shared.aggregate import Rejected
+    from shared.config import load_config
+    from shared.events import format_time
+    from shared.token_admin import issue_token
+
+    config = load_config(args.config)
+    try:
+        text, record = issue_token(config, args.area, args.role, args.label, args.expires_in_days)
+    except Rejected as error:
+        return _refused("create", error)
+    expires = format_time(record.expires_at) if record.expires_at else "never"
+    print(f"API token {record.token_id} made: role {record.role}, area {record.area_code}, expires {expires}"
+          + (f", label {record.label!r}" if record.label else ""))
+    print(f"\n    {text}\n")
+    print("This is the only time the token is shown (the node keeps only its SHA-256): store it now. Use it as")
+    print(f'    curl -H "Authorization: Bearer {text}" http://{config["WEB_SERVER_ADDRESS"]}/api/v1/node/status')
+    return 0
+
+
+def _token_revoke(args) -> int:
+    from shared.aggregate import Rejected
+    from shared.config import load_config
+    from shared.token_admin import revoke_token
+
+    try:
+        record = revoke_token(load_config(args.config), args.token_id, args.reason)
+    except Rejected as error:
+        return _refused("revoke", error)
+    print(f"API token {record.token_id} ({record.role}, area {record.area_code}) is revoked")
+    return 0
+
+
+def _token_list(args) -> int:
+    from shared.config import load_config
+    from shared.events import format_time, utcnow
+    from shared.token_admin import list_tokens
+
+    records, now = list_tokens(load_config(args.config)), utcnow()
+    if not records:
+        print("no API tokens; make one with `eldernet token create`")
+        return 0
+    print(f"{'TOKEN ID':<17} {'ROLE':<9} {'AREA':<13} {'STATE':<8} {'EXPIRES':<28} LABEL")
+    for r in records:
+        expires = format_time(r.expires_at) if r.expires_at else "never"
+        print(f"{r.token_id:<17} {r.role:<9} {r.area_code:<13} {r.state(now):<8} {expires:<28} {r.label}")
+    return 0
+
+
 def _node_init(args) -> int:
     from shared.nodeconfig import write_node_config
 
     path = write_node_config(args.output, node_id=args.id, tier=args.tier, area_code=args.area_code,
                              parent=args.parent, amqp_uri=args.amqp_uri, data_dir=args.data_dir,
-                             metrics_port=args.metrics_port)
+                             metrics_port=args.metrics_port, http_port=args.http_port)
     print(f"wrote {path}; next: eldernet node setup -c {path} && eldernet node run -c {path}")
     return 0
 

@@ -24,6 +24,9 @@ _SUBSTITUTION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
 DEFAULTS: dict[str, Any] = {
     "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
     "max_workers": 10,
+    # nameko's key for the web server of @http entrypoints: the node's HTTP API (docs/api.md).
+    # Loopback by default: expose it deliberately (0.0.0.0 in a container, behind TLS elsewhere).
+    "WEB_SERVER_ADDRESS": "127.0.0.1:8000",
     "ELDERNET": {
         "node": {"id": "local", "tier": "city", "area_code": "2104", "parent": None},
         "data_dir": "var/local",

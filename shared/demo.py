@@ -1,19 +1,22 @@
 """``eldernet demo``: a four-tier network on this machine, each tier its own node.
 
 Fushun city (2104) → Xinfu district (210402) → a street of Xinfu (210402003) → one of its
-communities (210402003001): each node gets its own vhost, data directory and metrics port, runs
-its services in its own OS process, records its start in its own event store and publishes it
-through its outbox. The demo then checks every node over RPC and on the broker and prints what
-it saw. The domain services (registry, booking, billing, alerts) and tiered sync join the demo
-as they are built; see the README's roadmap.
+communities (210402003001), and Enyang district (511903) of Bazhong: each node gets its own
+vhost, data directory and metrics port, and runs its services in its own OS process. The demo
+loads the seed data set (DOMAIN.md's real figures, scaled 1:100) into the Fushun city node and the
+Enyang district node through the registry's own commands, then prints the tier statistics the
+seed documents are about, and checks every node over RPC and on the broker. Tiered sync (each
+tier's data flowing up to the city) joins when it is built; see the README's roadmap.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 
 import amqp
@@ -42,15 +45,22 @@ NETWORK = (
     DemoNode("xinfu", "district", "210402", "fushun", "Xinfu district (新抚区)"),
     DemoNode("xinfu-s03", "town", "210402003", "xinfu", "a street of Xinfu (街道)"),
     DemoNode("xinfu-s03-c001", "village", "210402003001", "xinfu-s03", "one of its communities (社区)"),
+    DemoNode("enyang", "district", "511903", "bazhong", "Enyang district of Bazhong (巴中市恩阳区)"),
 )
+# Which node holds which slice of the seed data, and whose statistics the demo prints.
+SEED_HOLDERS = {"fushun": "2104", "enyang": "511903"}
+STATISTICS = (("fushun", "2104"), ("fushun", "210402"), ("enyang", "511903"))
+SEED_SCALE = 100
 BASE_METRICS_PORT = 9460
+BASE_HTTP_PORT = 8460  # each node's HTTP API (docs/api.md): 8460 for the city, 8461 the district, …
 
 
 def say(message: str) -> None:
     print(f"[demo] {message}", flush=True)
 
 
-def run_demo(data_dir: str = "var/demo", seconds: float = 3.0, keep_running: bool = False) -> int:
+def run_demo(data_dir: str = "var/demo", seconds: float = 3.0, keep_running: bool = False,
+             scale: int = SEED_SCALE) -> int:
     admin = BrokerAdmin()
     try:
         admin.request("GET", "/api/overview")
@@ -63,10 +73,13 @@ def run_demo(data_dir: str = "var/demo", seconds: float = 3.0, keep_running: boo
         for node in NETWORK:
             processes[node.id] = _start_node(configs[node.id], data_dir, node)
         _wait_until_announced(configs, processes)
+        _load_seed(configs, scale)
+        _print_statistics(configs)
         _report(configs)
         if keep_running:
             say("nodes are running; metrics on ports "
-                f"{BASE_METRICS_PORT}-{BASE_METRICS_PORT + len(NETWORK) - 1}; Ctrl-C stops them")
+                f"{BASE_METRICS_PORT}-{BASE_METRICS_PORT + len(NETWORK) - 1}, HTTP APIs on "
+                f"{BASE_HTTP_PORT}-{BASE_HTTP_PORT + len(NETWORK) - 1}; Ctrl-C stops them")
             while all(p.poll() is None for p in processes.values()):
                 time.sleep(0.5)
         else:
@@ -82,7 +95,8 @@ def _prepare_nodes(admin: BrokerAdmin, data_dir: str) -> dict[str, str]:
     for index, node in enumerate(NETWORK):
         path = os.path.join(data_dir, node.id, "node.yaml")
         write_node_config(path, node_id=node.id, tier=node.tier, area_code=node.area_code, parent=node.parent,
-                          data_dir=os.path.join(data_dir, node.id), metrics_port=BASE_METRICS_PORT + index)
+                          data_dir=os.path.join(data_dir, node.id), metrics_port=BASE_METRICS_PORT + index,
+                          http_port=BASE_HTTP_PORT + index)
         vhost = f"eldernet-{node.id}"
         admin.ensure_vhost(vhost)
         _declare_tap(load_config(path)["AMQP_URI"])
@@ -133,17 +147,76 @@ def _wait_until_announced(configs: dict[str, str], processes: dict, timeout: flo
         time.sleep(0.2)
 
 
+def _load_seed(configs: dict[str, str], scale: int) -> None:
+    """Load the registry seed through each holder node's registry (found by name, not imported)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    seed_module = importlib.import_module("services.registry.seed")
+    loader = importlib.import_module("services.registry.seed_loader")
+    seed = seed_module.build_seed(scale=scale)
+    for node_id, area_code in SEED_HOLDERS.items():
+        part = loader.part_of(seed, area_code)
+        say(f"loading the seed of {area_code} into node {node_id} (scale 1:{scale}): "
+            + ", ".join(f"{len(v)} {k}" for k, v in part.items()))
+        started = time.monotonic()
+        with ClusterRpcProxy(load_config(configs[node_id]), timeout=300) as cluster:
+            if _already_loaded(cluster.registry, area_code):
+                say(f"  node {node_id} already holds it (a previous run); not loading twice")
+                continue
+            loader.load(cluster.registry, part, progress=lambda line: say("  " + line))
+        say(f"  loaded in {time.monotonic() - started:.1f} s")
+
+
+def _already_loaded(registry, area_code: str) -> bool:
+    try:
+        return registry.statistics(area_code)["elders"]["60+"] > 0
+    except Exception:  # noqa: BLE001 - NotFound over RPC: the area is not there yet
+        return False
+
+
+def _print_statistics(configs: dict[str, str]) -> None:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    say("tier statistics (targets: 35-40 beds per 1 000 elders, nursing-type beds >= 60 %, "
+        "community coverage >= 80 % urban / >= 70 % rural):")
+    say(f"  {'area':<24} {'60+':>6} {'80+':>5} {'100+':>4} {'beds':>5} {'/1000':>6} {'nursing%':>8} "
+        f"{'occup%':>6} {'cover urb/rur %':>16}  facilities")
+    for node_id, area_code in STATISTICS:
+        with ClusterRpcProxy(load_config(configs[node_id]), timeout=60) as cluster:
+            s = cluster.registry.statistics(area_code)
+        cover = s["community_coverage_percent"]
+        kinds = ", ".join(f"{k} {n}" for k, n in s["facilities_by_kind"].items())
+        say(f"  {s['area']['name'] + ' ' + area_code:<24} {s['elders']['60+']:>6} {s['elders']['80+']:>5} "
+            f"{s['elders']['100+']:>4} {s['beds']:>5} {_fmt(s['beds_per_1000_elders']):>6} "
+            f"{_fmt(s['nursing_bed_share_percent']):>8} {_fmt(s['occupancy_percent']):>6} "
+            f"{_fmt(cover['urban']) + ' / ' + _fmt(cover['rural']):>16}  {kinds}")
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def _report(configs: dict[str, str]) -> None:
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    say("every node is up; asking each over RPC and counting what reached its broker:")
+    say("every node is up; asking each over RPC and HTTP, and counting what reached its broker:")
     for node in NETWORK:
         config = load_config(configs[node.id])
         with ClusterRpcProxy(config, timeout=10) as cluster:
             status = cluster.node.status()
         on_broker = _declare_tap(config["AMQP_URI"])
         say(f"  {node.id:<15} tier {status['tier']:<8} events stored {status['head_position']:>4}  "
-            f"outbox backlog {status['outbox_backlog']}  events on the broker {on_broker}")
+            f"outbox backlog {status['outbox_backlog']}  events on the broker {on_broker}  "
+            f"{_health(config['WEB_SERVER_ADDRESS'])}")
+
+
+def _health(address: str) -> str:
+    url = f"http://{address}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return f"{url} {response.status}"
+    except OSError as error:
+        return f"{url} failed: {error}"
 
 
 def _stop(processes: dict) -> None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from shared.aggregate import Rejected
 from shared.events import utcnow
-from shared.schemas import load
+from shared.schemas import PayloadError, load
 from services.registry import identities, queries, schemas as s
 from services.registry.domain import area_import, areas as a, elders as e, facilities as f, identity
 from services.registry.domain.statistics import statistics
@@ -180,6 +180,27 @@ def get_elder(uow, elder_id: str, scope=None) -> dict:
     if row is None or not _visible(scope, row["home_area_code"]):
         raise NotFound(f"no elder {elder_id}")
     return row
+
+
+# -- batches ------------------------------------------------------------------------------------
+def register_many(uow, key: bytes, kind: str, payloads: list) -> dict:
+    """Run one command per item: ``facilities``, ``elders``, ``assessments`` or ``admissions``."""
+    run = {
+        "facilities": lambda p: register_facility(uow, p),
+        "elders": lambda p: register_elder(uow, key, p),
+        "assessments": lambda p: change_elder(uow, p["elder_id"], "assess", {k: v for k, v in p.items() if k != "elder_id"}),
+        "admissions": lambda p: change_facility(uow, p["facility_id"], "admit", {"elder_id": p["elder_id"]}),
+    }.get(kind)
+    if run is None:
+        raise Rejected("one of facilities, elders, assessments, admissions", field="kind")
+    done, errors = 0, []
+    for index, payload in enumerate(payloads):
+        try:
+            run(payload)
+            done += 1
+        except (Rejected, PayloadError, NotFound) as error:
+            errors.append({"index": index, "error": f"{type(error).__name__}: {error}"})
+    return {"done": done, "errors": errors}
 
 
 # -- statistics ---------------------------------------------------------------------------------

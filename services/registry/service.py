@@ -61,6 +61,12 @@ class RegistryService:
         return jsonable(handlers.change_elder(self.uow, elder_id, action, payload))
 
     @rpc
+    def register_many(self, kind, payloads):
+        """Batch loading (seed data, migrations from another system): each item is its own
+        command and unit of work, exactly as if sent alone; answers what failed and why."""
+        return handlers.register_many(self.uow, self.identity_key, kind, payloads)
+
+    @rpc
     def statistics(self, area_code, as_of=None):
         day = date.fromisoformat(as_of) if as_of else None
         return jsonable(handlers.tier_statistics(self.uow, area_code, day))

@@ -48,7 +48,7 @@ def test_help_lists_the_commands():
                             env=clean_env(), timeout=60)
     assert result.returncode == 0, result.stderr
     commands = re.search(r"\{([a-z,]+)\}", result.stdout).group(1).split(",")
-    assert commands == ["node", "replay", "demo"]
+    assert commands == ["node", "replay", "token", "demo"]
 
     node_help = eldernet("node", "--help")
     assert node_help.returncode == 0, node_help.stderr
@@ -73,6 +73,7 @@ def test_node_init_writes_a_config_that_loads(tmp_path):
     assert config["AMQP_URI"] == "amqp://guest:guest@127.0.0.1:5672/eldernet-xinfu"
     assert config["ELDERNET"]["data_dir"] == str(tmp_path / "data")
     assert config["ELDERNET"]["metrics"]["port"] == 9464
+    assert config["WEB_SERVER_ADDRESS"] == "127.0.0.1:8000"  # no --http-port: the default, written out
     assert config["ELDERNET"]["outbox"]["batch_size"] == 500  # the defaults are still underneath
 
 
@@ -158,8 +159,9 @@ def vhost():
 def test_node_run_records_publishes_serves_metrics_and_stops_on_sigterm(tmp_path, vhost):
     node_id = unique_id("run")
     port = free_port()
+    http_port = free_port()
     path = write_config(tmp_path, node_id, "--amqp-uri", f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-                        "--metrics-port", str(port))
+                        "--metrics-port", str(port), "--http-port", str(http_port))
     config = yaml.safe_load(path.read_text())
     config["ELDERNET"]["services"] = ["node"]
     config["ELDERNET"]["outbox"] = {"poll_interval": 0.02}
@@ -189,6 +191,8 @@ def test_node_run_records_publishes_serves_metrics_and_stops_on_sigterm(tmp_path
 
         appended, sent = wait_for(published_metric, timeout=30, message="the metrics to show the publish")
         assert appended >= 1 and sent >= 1
+        health = urllib.request.urlopen(f"http://127.0.0.1:{http_port}/healthz", timeout=5).read().decode()
+        assert f'"node":"{node_id}"' in health  # the HTTP gateway runs in the node service
 
         node.send_signal(signal.SIGTERM)
         returncode = node.wait(timeout=30)

@@ -39,6 +39,7 @@ def node_config(tmp_path):
     port = free_port()
     path.write_text(yaml.safe_dump({
         "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
         "ELDERNET": {
             "node": {"id": "xinfu-s03", "tier": "town", "area_code": "210402003", "parent": "xinfu"},
             "data_dir": str(tmp_path / "data"),

@@ -54,3 +54,12 @@ def test_the_dockerfile_copies_paths_that_exist_and_runs_the_cli():
         for path in line.split()[:-1]:
             assert os.path.exists(os.path.join(ROOT, path)), path
     assert 'ENTRYPOINT ["eldernet"]' in dockerfile
+
+
+def test_the_http_api_listens_in_the_container_on_the_port_compose_publishes():
+    with open(os.path.join(ROOT, "deploy", "Dockerfile"), encoding="utf-8") as fh:
+        dockerfile = fh.read()
+    address = re.search(r"ELDERNET__WEB_SERVER_ADDRESS=(\S+)", dockerfile).group(1)
+    host, port = address.rsplit(":", 1)
+    assert host == "0.0.0.0"  # the container's loopback is unreachable from outside it
+    assert f"{port}:{port}" in compose()["services"]["node"]["ports"] and f"EXPOSE {port}" in dockerfile
