@@ -5,12 +5,14 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - must run first
 
+import copy  # noqa: E402
 import os  # noqa: E402
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from shared.config import DEFAULTS, merge  # noqa: E402
 from shared.db import make_engine  # noqa: E402
 
 POSTGRES_URL = os.environ.get("ELDERNET_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/eldernet_test")
@@ -49,3 +51,24 @@ def engine(database_url):
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+# -- broker-backed tests (integration, e2e, cli): a throw-away vhost per test, made by nameko's
+# ``rabbit_config`` fixture through the management API and deleted after.
+@pytest.fixture
+def amqp_uri(rabbit_config):
+    return rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://", 1)  # pika knows only amqp://
+
+
+@pytest.fixture
+def node_config(rabbit_config, tmp_path):
+    """A node's nameko config: the test vhost, SQLite files in tmp_path, fast retries."""
+    config = copy.deepcopy(DEFAULTS)
+    merge(config, rabbit_config)
+    merge(config, {"ELDERNET": {
+        "node": {"id": "xinfu", "tier": "district", "area_code": "210402", "parent": "fushun"},
+        "data_dir": str(tmp_path / "xinfu"),
+        "consumer": {"max_attempts": 3, "retry_delay": 0.01},
+        "outbox": {"poll_interval": 0.02},
+    }})
+    return config

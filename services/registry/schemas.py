@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
+from shared.http_api import PageQuerySchema
 from shared.schemas import EventRegistry
 from services.registry.domain import areas as a, elders as e, facilities as f
 
@@ -223,3 +224,74 @@ class HouseholdBody(Schema):
 
 class MoveBody(Schema):
     home_area_code = fields.String(required=True, validate=VILLAGE_CODE)
+
+
+# -- API answers and queries ----------------------------------------------------------------------
+class AreaOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    tier = fields.String()
+    parent_code = fields.String(allow_none=True)
+    urban = fields.Boolean()
+
+
+class FacilityOut(Schema):
+    facility_id = fields.String()
+    kind = fields.String()
+    name = fields.String()
+    area_code = fields.String()
+    address = fields.String()
+    ownership = fields.String()
+    operator = fields.String()
+    care_type = fields.String(allow_none=True)
+    capacity = fields.Method("_capacity")
+    services = fields.List(fields.String())
+    star_rating = fields.Integer()
+    status = fields.String()
+    status_reason = fields.String(allow_none=True)
+    residents = fields.Integer()
+
+    def _capacity(self, row):
+        return {k: row[k] for k in ("general_beds", "nursing_beds", "day_places", "canteen_seats", "floor_area_m2")}
+
+
+class ElderOut(Schema):
+    """An elder as the API shows it: the ID number masked, never in full."""
+
+    elder_id = fields.String()
+    id_number_masked = fields.String()
+    name = fields.String()
+    sex = fields.String()
+    birth_date = fields.Date()
+    home_area_code = fields.String()
+    household = fields.List(fields.String())
+    dementia = fields.Boolean()
+    disability_level = fields.String(allow_none=True)
+    disability_severity = fields.String(allow_none=True)
+    assessed_on = fields.Date(allow_none=True)
+    assessment_valid_until = fields.Date(allow_none=True)
+
+
+class AreaImportBody(Schema):
+    rows = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=20000))
+
+
+class AreaQuery(PageQuerySchema):
+    area_code = fields.String(load_default=None, validate=AREA_CODE)
+    tier = fields.String(load_default=None, validate=validate.OneOf(a.TIERS))
+
+
+class FacilityQuery(PageQuerySchema):
+    area_code = fields.String(load_default=None, validate=AREA_CODE)
+    kind = fields.String(load_default=None, validate=validate.OneOf(f.KINDS))
+    status = fields.String(load_default=None, validate=validate.OneOf(("open", "suspended", "closed")))
+
+
+class ElderQuery(PageQuerySchema):
+    area_code = fields.String(load_default=None, validate=AREA_CODE)
+    assessment_expired_on = fields.Date(load_default=None, metadata={
+        "description": "only elders whose disability assessment expired before this date"})
+
+
+class StatisticsQuery(Schema):
+    as_of = fields.Date(load_default=None, metadata={"description": "age bands on this day (default today)"})
