@@ -1,6 +1,8 @@
 """marshmallow schemas of the registry: its events (what subscribers receive) and API bodies."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 from shared.http_api import PageQuerySchema
@@ -270,6 +272,24 @@ class ElderOut(Schema):
     disability_severity = fields.String(allow_none=True)
     assessed_on = fields.Date(allow_none=True)
     assessment_valid_until = fields.Date(allow_none=True)
+    age = fields.Method("_age", metadata={"description": "age today"})
+    age_band = fields.Method("_age_band", metadata={"description": "60+, 80+ or 100+ today"})
+    assessment_expired = fields.Method("_expired", metadata={"description": "the disability assessment is past its validity"})
+
+    def _age(self, row):
+        return e.age_on(_as_date(row["birth_date"]), date.today())
+
+    def _age_band(self, row):
+        age = self._age(row)
+        return next((band for band, floor in (("100+", 100), ("80+", 80), ("60+", 60)) if age >= floor), None)
+
+    def _expired(self, row):
+        until = row.get("assessment_valid_until")
+        return None if until is None else _as_date(until) < date.today()
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 class AreaImportBody(Schema):

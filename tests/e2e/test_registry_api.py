@@ -132,7 +132,8 @@ def test_elders_are_shown_masked_and_statistics_count_them(api):
     assessed = api("POST", f"/elders/{elder_id}/assess", who="operator", json={
         "level": "partly_disabled", "severity": "moderate", "assessed_on": "2024-01-01",
         "valid_until": "2025-01-01", "assessor": "评估员 李"})
-    assert assessed.json()["assessment_valid_until"] == "2025-01-01"
+    assert assessed.json()["assessment_valid_until"] == "2025-01-01" and assessed.json()["assessment_expired"] is True
+    assert assessed.json()["age_band"] == "80+"
     expired = api("GET", "/elders", params={"assessment_expired_on": "2026-11-23"}).json()
     assert [e["elder_id"] for e in expired["items"]] == [elder_id]
     stats = api("GET", "/areas/210402/statistics", params={"as_of": "2026-11-23"}).json()
