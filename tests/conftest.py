@@ -72,3 +72,9 @@ def node_config(rabbit_config, tmp_path):
         "outbox": {"poll_interval": 0.02},
     }})
     return config
+
+
+@pytest.fixture
+def web_node_config(node_config, web_config):
+    """A node config whose HTTP gateway listens where nameko's ``web_session`` fixture talks."""
+    return {**node_config, "WEB_SERVER_ADDRESS": web_config["WEB_SERVER_ADDRESS"]}

@@ -28,8 +28,8 @@ def make_id(born="19400101", seq="011"):
 
 
 @pytest.fixture
-def config(node_config, web_config):
-    return {**node_config, "WEB_SERVER_ADDRESS": web_config["WEB_SERVER_ADDRESS"]}
+def config(web_node_config):
+    return web_node_config
 
 
 @pytest.fixture

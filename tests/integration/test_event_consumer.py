@@ -5,35 +5,18 @@ import json
 
 import pika
 import pytest
-from nameko.rpc import rpc
 from nameko.testing.services import entrypoint_hook
 from prometheus_client import REGISTRY
 
 from shared.dependencies import EventSourced
 from shared.entrypoints import consume_events
-from shared.events import utcnow
 from shared.topology import (DEAD_ATTEMPTS_HEADER, DEAD_REASON_HEADER, DEAD_STAGE_HEADER, EVENTS_EXCHANGE)
 from tests.support.broker import get_all, wait_for
-from tests.support.occupancy import WardOccupancy, occupancy
-from tests.support.ward import OpenWard, ward, ward_events
+from tests.support.ward import ward_events
+from tests.support.wards_service import WardService
 
 HANDLED: list = []
 DLQ = "eldernet.census.on_ward_opened.dlq"
-
-
-class WardService:
-    name = "wards"
-    uow = EventSourced(registry=ward_events(), projections=[WardOccupancy()])
-
-    @rpc
-    def open_ward(self, ward_id, beds):
-        with self.uow() as uow:
-            events = uow.execute(ward, ward_id, OpenWard(ward_id, beds, utcnow()), area_code="210402001002")
-        return [e.id for e in events]
-
-    @rpc
-    def stored(self):
-        return [e.to_cloudevent() for e in self.uow.store.read_all(0, 1000)]
 
 
 class CensusService:

@@ -23,9 +23,8 @@ WARDS = "/api/v1/registry/wards"
 
 
 @pytest.fixture
-def config(node_config, web_config):
-    """The node's config (area 210402), its web server on the port web_session talks to."""
-    return {**node_config, "WEB_SERVER_ADDRESS": web_config["WEB_SERVER_ADDRESS"]}
+def config(web_node_config):
+    return web_node_config
 
 
 @pytest.fixture

@@ -19,6 +19,11 @@ class WardService:
         with self.uow() as uow:
             return [e.id for e in uow.execute(ward, ward_id, OpenWard(ward_id, beds, utcnow()), area_code="210402")]
 
+    @rpc
+    def stored(self):
+        """Everything in the service's store, as CloudEvents (for tests that compare)."""
+        return [e.to_cloudevent() for e in self.uow.store.read_all(0, 1000)]
+
     @consume_events("eldernet.node.NodeStarted")
     def admit_node_founder(self, event):
         """Each node start admits a founder to ward "w-<node>": a consumer that writes events."""
