@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
 
-FACILITY_KINDS = ("nursing_home", "community_care_centre", "day_care_centre", "mutual_aid_home",
-                  "canteen", "medical_care_unit", "home_care_bed", "dispatch_centre")
-# Coverage (社区养老服务设施覆盖率) counts a village/community with at least one of these.
-COMMUNITY_KINDS = ("community_care_centre", "day_care_centre", "mutual_aid_home", "canteen")
-SERVICES = ("meals", "medical", "cleaning", "bathing", "recreation", "mobility", "emergency",
-            "day_care", "full_time_care", "respite_care", "rehabilitation", "home_visits",
-            "housekeeping", "health_consultation", "shopping", "trial_stay", "admission")
+from services.registry.domain import elders as elder_rules, facilities as facility_rules, identity
+from services.registry.domain.elders import age_on
+
+# The registry's own vocabularies: the seed is built from them, never from a copy.
+FACILITY_KINDS = facility_rules.KINDS
+COMMUNITY_KINDS = facility_rules.COMMUNITY_KINDS  # coverage (社区养老服务设施覆盖率) counts these
+SERVICES = facility_rules.SERVICES
 SIX_AIDS = ("meals", "medical", "cleaning", "bathing", "recreation", "mobility")  # 六助
-HOUSEHOLD = ("minimum_living_allowance", "extreme_poverty", "empty_nest", "living_alone")
+HOUSEHOLD = elder_rules.HOUSEHOLD
 SEED_NAMESPACE = uuid.UUID("6434c516-b8fd-565d-9c5a-4c698e27b809")  # uuid5(URL, eldernet seed)
 MIN_BEDS_PER_HOME = 4  # a nursing home keeps at least this many beds when the scale shrinks it
 
@@ -127,7 +127,6 @@ DISABILITY = {60: (0.07, 0.02), 70: (0.14, 0.05), 80: (0.25, 0.12), 90: (0.32, 0
 POVERTY = {True: (0.004, 0.035), False: (0.015, 0.08)}                    # urban?: 特困, 低保
 EMPTY_NEST = {True: 0.45, False: 0.55}
 EXPIRED_PERCENT = 3  # of each place's assessments, already expired on as_of
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 @dataclass(frozen=True)
@@ -559,18 +558,10 @@ def _id_number(rng, district: str, birth: date, sex: str, used: set) -> str:
     """居民身份证号码 (GB 11643-1999): area, birth date, sequence (odd for men), check digit."""
     while True:
         body = f"{district}{birth:%Y%m%d}{rng.randrange(1 if sex == 'male' else 2, 1000, 2):03d}"
-        number = body + id_check_digit(body)
+        number = body + identity.check_digit(body)
         if number not in used:
             used.add(number)
             return number
-
-
-def id_check_digit(first17: str) -> str:
-    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS)) % 11]
-
-
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 # --- summary -------------------------------------------------------------------------------------
