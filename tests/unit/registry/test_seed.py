@@ -1,7 +1,7 @@
 """The seed data set: valid identities, a consistent area tree, the seed documents' figures, determinism.
 
 The checks here are written independently of the generator (ID check digit, ages, ratios), so a
-bug in a helper of ``services/registry/seed.py`` cannot hide itself.
+bug in a helper of ``services/registry/seed/`` cannot hide itself.
 """
 import ast
 import hashlib
