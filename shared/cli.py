@@ -82,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_token_commands(commands)
 
+    areas = commands.add_parser("areas", help="the node's area tree").add_subparsers(title="areas commands")
+    area_import = areas.add_parser("import", help="import an area tree from a CSV or JSON file (all rows or none)",
+                                   description="Columns: code, name, tier (city|district|town|village), parent, and "
+                                               "optionally urban. The node must be running (the registry checks and "
+                                               "records every row); every problem is reported with its row.")
+    area_import.add_argument("file", help="a .csv file with a header row, or a .json list of objects")
+    area_import.add_argument("-c", "--config", required=True, help="the node's config file")
+    area_import.set_defaults(handler=_areas_import)
+
     demo = commands.add_parser("demo", help="run a four-tier network (city, district, town, village) on this machine")
     demo.add_argument("--seconds", type=float, default=3.0, help="how long to let the network run before stopping")
     demo.add_argument("--keep-running", action="store_true", help="leave the nodes running until Ctrl-C")
@@ -240,6 +249,33 @@ def _progress_bar(done: int, total: int) -> None:
     share = done / total if total else 1.0
     bar = "#" * int(share * 30)
     print(f"\r  replaying [{bar:<30}] {done:,}/{total:,} events ({share:.0%})", end="", file=sys.stderr, flush=True)
+
+
+def _areas_import(args) -> int:
+    from nameko.exceptions import RemoteError, UnknownService
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from shared.config import load_config
+    from shared.rowfile import RowFileError, read_rows
+
+    try:
+        rows = read_rows(args.file)
+    except RowFileError as error:
+        print(f"eldernet: {error}", file=sys.stderr)
+        return 2
+    print(f"importing {len(rows)} rows from {args.file} ...", file=sys.stderr)
+    try:
+        with ClusterRpcProxy(load_config(args.config), timeout=300) as cluster:
+            result = cluster.registry.import_areas(rows)
+    except UnknownService:
+        print("eldernet: the registry is not running on this node; start it with `eldernet node run`", file=sys.stderr)
+        return 1
+    except RemoteError as error:
+        print(f"eldernet: nothing imported: {error.value}".replace("; row", "\n  row"), file=sys.stderr)
+        return 1
+    print(f"imported {result['rows']} rows: {result['registered']} new areas "
+          f"({result['rows'] - result['registered']} already registered)")
+    return 0
 
 
 def _demo(args) -> int:
