@@ -92,16 +92,21 @@ def env_overrides(environ: Mapping[str, str]) -> dict:
         if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX:
             continue
         path = name[len(ENV_PREFIX):].split("__")
+        keys = [_top_key(path[0])] + [key.lower() for key in path[1:]]
         target = overrides
-        for key in path[:-1]:
-            target = target.setdefault(_key(key), {})
-        target[_key(path[-1])] = yaml.safe_load(raw) if raw != "" else ""
+        for key in keys[:-1]:
+            target = target.setdefault(key, {})
+        target[keys[-1]] = yaml.safe_load(raw) if raw != "" else ""
     return overrides
 
 
-def _key(name: str) -> str:
-    # Top-level nameko keys are upper case (AMQP_URI, ELDERNET); nested eldernet keys are lower.
-    return name if name.isupper() and name in {"AMQP_URI", "ELDERNET", "WEB_SERVER_ADDRESS"} else name.lower()
+# nameko's few lower-case top-level keys; every other top-level key (AMQP_URI, ELDERNET, LOGGING,
+# WEB_SERVER_ADDRESS, ...) is upper case, and every key below the top is lower case.
+_LOWER_TOP_KEYS = {"MAX_WORKERS", "PARENT_CALLS_TRACKED", "SERIALIZER", "ACCEPT", "HEARTBEAT", "PREFETCH_COUNT"}
+
+
+def _top_key(name: str) -> str:
+    return name.lower() if name.upper() in _LOWER_TOP_KEYS else name.upper()
 
 
 def merge(base: dict, override: Mapping) -> dict:

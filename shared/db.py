@@ -48,7 +48,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
     parsed = make_url(url)
     pool = {"poolclass": poolclass} if poolclass else {}
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, echo=echo, pool_pre_ping=True, **pool)
+        return sa.create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True, **pool)
     database = parsed.database
     in_memory = not database or database == ":memory:"
     if not in_memory:
@@ -56,6 +56,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
     engine = sa.create_engine(
         url,
         echo=echo,
+        hide_parameters=True,  # errors and logs must not carry values (ID numbers are among them)
         connect_args={"timeout": 30, "check_same_thread": False},
         **({"poolclass": StaticPool} if in_memory else pool),
     )

@@ -38,7 +38,7 @@ from shared.config import eldernet_section
 from shared.dependencies import INBOX_KEY, EventSourced
 from shared.events import EnvelopeError, Event
 from shared.inbox import AlreadyHandled
-from shared.publisher import ConfirmedPublisher, OutgoingMessage
+from shared.publisher import ConfirmedPublisher, OutgoingMessage, PublishError
 from shared.schemas import PayloadError
 from shared.unit_of_work import InboxEntry
 from shared.topology import (DEAD_ATTEMPTS_HEADER, DEAD_LETTER_EXCHANGE, DEAD_QUEUE_HEADER,
@@ -208,7 +208,14 @@ class EventConsumer(Entrypoint):
     def _dead_letter(self, message, stage: str, reason: str, attempts: int) -> None:
         log.warning("%s: dead-lettering message %s (%s): %s", self.queue_name,
                     message.properties.get("message_id"), stage, reason)
-        self.dead_letters.send(message, self.queue_name, stage, reason, attempts)
+        try:
+            self.dead_letters.send(message, self.queue_name, stage, reason, attempts)
+        except PublishError as error:
+            # The broker is away: keep the message (unacked -> requeued); the broker's delivery
+            # limit still bounds how often it comes back.
+            log.error("%s: cannot dead-letter now, requeueing: %s", self.queue_name, error)
+            self.queue_consumer.requeue_message(message)
+            return
         self.metrics.dead_lettered.labels(stage=stage, **self.labels).inc()
         self.queue_consumer.ack_message(message)
 

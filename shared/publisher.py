@@ -2,8 +2,11 @@
 
 Waiting for a confirm after each message costs ≈ 20× against no confirms (see
 ../shared/STACK.md); so the outbox relay publishes a whole batch, then waits until the broker has
-confirmed every message of it. A nack, a return or a lost connection fails the batch; the relay
-then republishes from its cursor (at-least-once: consumers' inboxes drop the repeats).
+confirmed every message of it. A nack, a lost connection or an unreachable broker fails the
+batch; the relay then republishes from its cursor (at-least-once: consumers' inboxes drop the
+repeats). Messages are not published as mandatory: one that no queue is bound for is confirmed and
+dropped by the broker, which is what a topic exchange with no subscriber for that key means; the
+store keeps every event for replay and sync.
 
 Built on py-amqp (kombu's transport) because it exposes basic.ack/basic.nack per delivery tag,
 which kombu's Producer and pika's BlockingConnection hide behind one-at-a-time confirms.
@@ -85,10 +88,10 @@ class ConfirmedPublisher:
 
     def publish_batch(self, messages: Iterable[OutgoingMessage]) -> int:
         """Publish every message, then wait until the broker confirmed all of them."""
-        if not self.connected:
-            self.connect()
         count = 0
         try:
+            if not self.connected:
+                self.connect()  # inside the try: a broker still down is a failed batch, retried
             for message in messages:
                 self._channel.basic_publish(
                     amqp.Message(message.body, **message.properties),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from shared.http_api import PageQuerySchema
 from shared.schemas import EventRegistry
@@ -182,8 +182,6 @@ def registry_events() -> EventRegistry:
 
 # -- API bodies (commands without their time, which the service adds) -----------------------------
 class AreaBody(Schema):
-    class Meta:
-        unknown = EXCLUDE
     code = fields.String(required=True, validate=AREA_CODE)
     name = text(required=True)
     tier = fields.String(required=True, validate=validate.OneOf(a.TIERS))

@@ -93,7 +93,10 @@ def test_relay_publishes_everything_appended_while_the_connection_was_cut(store,
         wait_for(lambda: relay.cursor() >= 100, message="relay under way")
         proxy.cut()                       # the broker connection drops mid-stream
         append(store, range(300, 600))    # the service goes on committing meanwhile
-        wait_for(lambda: failures, message="the relay to notice the cut")
+        # Stay down through several back-offs: reconnecting to a broker that is still away must
+        # be retried, not kill the relay.
+        wait_for(lambda: len(failures) >= 4, timeout=30, message="the relay to retry through the outage")
+        assert runner.is_alive()
         proxy.restore()
         relay.wake.set()
         wait_for(lambda: relay.cursor() == 600, timeout=60, message="relay caught up after restore")
