@@ -52,6 +52,12 @@ class UnitOfWorkFactory:
         self._inbox_entry = inbox_entry
 
     def __call__(self) -> UnitOfWork:
+        if self._inbox_entry is not None and self._inbox_entry.recorded:
+            # The consumed event was marked handled with the first unit of work's commit; a
+            # second one would not be covered by it (a redelivery after a failure here would be
+            # dropped as a duplicate). A consumer does all its writing in one unit of work.
+            raise RuntimeError(f"{self._inbox_entry.consumer}: a consumer handler writes in one unit of work; "
+                               "this one already committed")
         return UnitOfWork(self._provider.context, self._inbox_entry)
 
     @property

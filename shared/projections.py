@@ -76,8 +76,8 @@ class Projections:
         applied = {}
         for projection in self.by_name.values():
             with self.store.engine.begin() as conn:
+                head = self.store.lock_head(conn)  # no append may slip in between cursor and head
                 start = cursors.get(conn, projection.cursor_name)
-                head = self.store.head_position(conn)
                 self._catch_up(conn, projection, start, head)
                 applied[projection.name] = head - start
         return applied
@@ -86,9 +86,9 @@ class Projections:
         """Empty projection ``name`` and replay the whole store into it; returns events replayed."""
         projection = self.projection(name)
         with self.store.engine.begin() as conn:
+            head = self.store.lock_head(conn)  # appends wait until the rebuilt model is committed
             projection.reset(conn)
             cursors.advance(conn, projection.cursor_name, 0)
-            head = self.store.head_position(conn)
             return self._catch_up(conn, projection, 0, head, progress, page_size)
 
     def projection(self, name: str) -> Projection:

@@ -59,6 +59,8 @@ _RESERVE = (store_head_table.update().where(store_head_table.c.id == 1)
 _STREAM_VERSION = (sa.select(sa.func.coalesce(sa.func.max(events_table.c.stream_version), 0))
                    .where(events_table.c.stream_id == sa.bindparam("stream_id")))
 _HEAD = sa.select(store_head_table.c.position).where(store_head_table.c.id == 1)
+_LOCK_HEAD = (store_head_table.update().where(store_head_table.c.id == 1)
+              .values(position=store_head_table.c.position))
 _READ_ALL = (sa.select(events_table).where(events_table.c.position > sa.bindparam("after"))
              .order_by(events_table.c.position).limit(sa.bindparam("limit")))
 _READ_STREAM = (sa.select(events_table)
@@ -141,6 +143,15 @@ class EventStore:
     def _reserve_positions(self, conn: Connection, count: int) -> int:
         """Take ``count`` positions; holds the head row's lock until the transaction ends."""
         return conn.execute(_RESERVE, {"count": count}).scalar_one()
+
+    def lock_head(self, conn: Connection) -> int:
+        """Hold the appenders' lock until ``conn``'s transaction ends; returns the head position.
+
+        A follower that must not interleave with appends (a projection catching up or rebuilding,
+        whose inline updates would otherwise apply an event twice or be lost) takes it first.
+        """
+        conn.execute(_LOCK_HEAD)
+        return self.head_position(conn)
 
     # -- reading ---------------------------------------------------------------------------
     def stream_version(self, stream_id: str, conn: Connection | None = None) -> int:

@@ -142,3 +142,28 @@ def test_events_published_before_a_consumer_starts_wait_in_its_declared_queue(co
     census = container_factory(CensusService, node_config)
     census.start()
     wait_for(lambda: event_id in HANDLED, message="the late consumer to get the early event")
+
+
+class TwoStepService:
+    name = "twostep"
+    uow = EventSourced(registry=ward_events())
+
+    @consume_events("eldernet.test.WardOpened")
+    def on_ward_opened(self, event):
+        with self.uow():
+            pass
+        with self.uow():  # refused: the inbox entry was committed with the first one
+            HANDLED.append("second unit of work ran")
+
+
+def test_a_consumer_may_not_write_in_a_second_unit_of_work(container_factory, node_config):
+    HANDLED.clear()
+    wards = container_factory(WardService, node_config)
+    twostep = container_factory(TwoStepService, node_config)
+    wards.start()
+    twostep.start()
+    open_ward(wards, "w9")
+    provider = next(d for d in twostep.dependencies if isinstance(d, EventSourced))
+    wait_for(lambda: metric("eldernet_events_duplicates_total", service="twostep") >= 1, timeout=30,
+             message="the redelivery to be recognised as handled")
+    assert "second unit of work ran" not in HANDLED and provider.store.head_position() == 0
