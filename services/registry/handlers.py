@@ -100,11 +100,17 @@ def register_facility(uow, body: dict, scope=None) -> dict:
 
 
 def change_facility(uow, facility_id: str, make_command: Callable[[str, datetime], object], scope=None) -> dict:
-    """Run ``make_command(facility_id, now)`` (capacity, rating, suspend, reopen, close, admit, discharge)."""
-    row = get_facility(uow, facility_id, scope)
-    _can_write(scope, row["area_code"])
+    """Run ``make_command(facility_id, now)`` (capacity, rating, suspend, reopen, close, admit, discharge).
+
+    The scope is checked against the facility as the unit of work loads it, not a read model
+    read before: what is authorised is exactly what is changed.
+    """
+    get_facility(uow, facility_id, scope)  # 404 for what the caller may not see
     with uow() as work:
-        work.execute(f.facility, facility_id, make_command(facility_id, utcnow()), area_code=row["area_code"])
+        state, version = work.load(f.facility, facility_id)
+        _can_write(scope, state.area_code)
+        events = f.facility.decide(state, make_command(facility_id, utcnow()))
+        work.record(f.facility.stream_id(facility_id), version, events, area_code=state.area_code)
     return get_facility(uow, facility_id)
 
 
@@ -136,7 +142,7 @@ def register_elder(uow, key: bytes, body: dict, scope=None) -> dict:
         with uow() as work:
             existing = identities.elder_with_hash(work.conn, hash_)
             if existing is not None:
-                raise Rejected(f"this ID number is already registered (elder {existing})", field="id_number")
+                raise Rejected("this ID number is already registered", field="id_number")
             work.execute(e.elder, elder_id, command, area_code=command.home_area_code)
             identities.remember(work.conn, elder_id, id_number, hash_)
     except sa.exc.IntegrityError:  # a concurrent registration of the same person won the race
@@ -146,13 +152,15 @@ def register_elder(uow, key: bytes, body: dict, scope=None) -> dict:
 
 def change_elder(uow, elder_id: str, make_command: Callable[[str, datetime], object], scope=None) -> dict:
     """Run ``make_command(elder_id, now)``: an assessment, a household change or a move."""
-    row = get_elder(uow, elder_id, scope)
-    _can_write(scope, row["home_area_code"])
+    get_elder(uow, elder_id, scope)  # 404 for what the caller may not see
     command = make_command(elder_id, utcnow())
-    new_area = getattr(command, "home_area_code", row["home_area_code"])
-    _can_write(scope, new_area)
     with uow() as work:
-        work.execute(e.elder, elder_id, command, area_code=new_area)
+        state, version = work.load(e.elder, elder_id)
+        new_area = getattr(command, "home_area_code", state.home_area_code)
+        _can_write(scope, state.home_area_code)  # checked on the state being changed
+        _can_write(scope, new_area)
+        events = e.elder.decide(state, command)
+        work.record(e.elder.stream_id(elder_id), version, events, area_code=new_area)
     return get_elder(uow, elder_id)
 
 

@@ -11,6 +11,8 @@ from services.registry.domain import areas as a, elders as e, facilities as f
 
 PREFIX = "eldernet.registry."
 AREA_CODE = validate.Regexp(r"^[0-9]{4}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?$", error="a 4, 6, 9 or 12-digit area code")
+UUID = validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                       error="a UUID in lower case (ids never carry personal data such as an ID number)")
 VILLAGE_CODE = validate.Regexp(r"^[0-9]{12}$", error="a 12-digit village/community code")
 
 
@@ -190,7 +192,7 @@ class AreaBody(Schema):
 
 
 class FacilityBody(FacilityFields):
-    facility_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    facility_id = fields.String(load_default=None, validate=UUID)
 
 
 class CapacityBody(Schema):
@@ -206,11 +208,11 @@ class ReasonBody(Schema):
 
 
 class ResidentBody(Schema):
-    elder_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    elder_id = fields.String(required=True, validate=UUID)
 
 
 class ElderBody(ElderFields):
-    elder_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    elder_id = fields.String(load_default=None, validate=UUID)
     id_number = fields.String(required=True, validate=validate.Length(equal=18, error="18 characters"))
 
 

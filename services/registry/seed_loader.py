@@ -6,11 +6,14 @@ are exactly those a district team would produce by hand.
 """
 from __future__ import annotations
 
+import uuid
 from typing import Callable
 
 from services.registry.seed import Seed
 
 BATCH = 200
+# Residents the seed places in nursing homes without naming them: stable ids of their own.
+RESIDENTS = uuid.UUID("9a3c1e52-4f0b-5d6e-8a7b-2c1d0e9f8a7b")
 
 
 def part_of(seed: Seed, area_code: str) -> dict[str, list]:
@@ -21,7 +24,7 @@ def part_of(seed: Seed, area_code: str) -> dict[str, list]:
     facility_ids = {f["facility_id"] for f in facilities}
     elders = [e for e in seed.elders if e["home_area_code"].startswith(area_code)]
     elder_ids = {e["elder_id"] for e in elders}
-    admissions = [{"facility_id": a["facility_id"], "elder_id": f"resident-{a['facility_id'][:8]}-{n}"}
+    admissions = [{"facility_id": a["facility_id"], "elder_id": str(uuid.uuid5(RESIDENTS, f"{a['facility_id']}/{n}"))}
                   for a in seed.admissions if a["facility_id"] in facility_ids for n in range(a["count"])]
     assessments = [a for a in seed.assessments if a["elder_id"] in elder_ids]
     return {"areas": areas, "facilities": facilities, "admissions": admissions, "elders": elders,

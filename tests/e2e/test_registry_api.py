@@ -154,3 +154,16 @@ def test_an_import_outside_the_tokens_area_is_refused_whole(api, node):
 def test_the_openapi_document_has_the_registry(api, web_session):
     document = web_session.get("/api/v1/openapi.json").json()
     assert f"{API}/facilities" in document["paths"] and f"{API}/elders/{{elder_id}}/assess" in document["paths"]
+
+
+def test_ids_are_uuids_and_moves_stay_inside_the_scope(api, node):
+    body = {"id_number": make_id("19380505", "021"), "name": "李桂兰", "sex": "male", "birth_date": "1938-05-05",
+            "home_area_code": "210402003001"}
+    as_id = api("POST", "/elders", who="operator", json={**body, "elder_id": make_id("19380505", "021")})
+    assert as_id.status_code == 400 and "body.elder_id" in as_id.json()["error"]["fields"]
+    elder_id = api("POST", "/elders", who="operator", json=body).json()["elder_id"]
+    head = store_head(node)
+    moved_out = api("POST", f"/elders/{elder_id}/move", who="operator", json={"home_area_code": "210402004001"})
+    assert moved_out.status_code == 403 and store_head(node) == head
+    assert api("POST", f"/elders/{elder_id}/move", json={"home_area_code": "210402004001"}).status_code == 200
+    assert api("GET", f"/elders/{elder_id}", who="operator").status_code == 404  # now outside its area

@@ -2,6 +2,7 @@
 models and statistics, ID numbers kept out of events and read models, and a rebuild from the
 store giving the same statistics as the live projections."""
 import json
+import uuid
 
 import pytest
 from nameko.testing.services import entrypoint_hook
@@ -48,8 +49,8 @@ def load_small_network(registry):
         call(registry, "register_elder", {
             "id_number": make_id(born, f"{n:02d}1"), "name": f"老人{n}", "sex": "male",
             "birth_date": f"{born[:4]}-{born[4:6]}-{born[6:]}", "home_area_code": "210402003001"})
-    for elder in ("e1", "e2", "e3"):
-        call(registry, "change_facility", home["facility_id"], "admit", {"elder_id": elder})
+    for n in range(3):
+        call(registry, "change_facility", home["facility_id"], "admit", {"elder_id": str(uuid.uuid4())})
     return home
 
 
