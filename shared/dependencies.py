@@ -36,7 +36,7 @@ from shared.projections import Projection, Projections
 from shared.publisher import ConfirmedPublisher
 from shared.schemas import EventRegistry
 from shared.store import EventStore
-from shared.topology import EVENTS_EXCHANGE
+from shared.topology import EVENTS_EXCHANGE, SYNC_EXCHANGE
 from shared.unit_of_work import InboxEntry, ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -125,20 +125,40 @@ class EventSourced(DependencyProvider):
         self.poll_interval = float(outbox.get("poll_interval", 0.05))
         self.relay = OutboxRelay(self.store, ConfirmedPublisher(config["AMQP_URI"], EVENTS_EXCHANGE),
                                  batch_size=int(outbox.get("batch_size", 500)), on_published=self._published)
+        self.uplink = self._make_uplink(section, int(outbox.get("batch_size", 500)))
         self._stopping = threading.Event()
+
+    def _make_uplink(self, section: dict, batch_size: int) -> OutboxRelay | None:
+        """Tiered sync, upward: the store's events about this node's area, forwarded to the parent
+        node's broker from a persisted cursor. While the link is down they simply wait in the
+        store (store-and-forward); nothing is re-sent from the start when it comes back."""
+        parent_uri = (section.get("sync") or {}).get("parent_amqp_uri")
+        if not parent_uri:
+            return None
+        return OutboxRelay(self.store, ConfirmedPublisher(parent_uri, SYNC_EXCHANGE), name="sync:up",
+                           batch_size=batch_size, select=lambda event: self.node.contains(event.area_code),
+                           on_published=self._forwarded)
 
     def start(self) -> None:
         self._stopping.clear()
         self._relay_thread = self.container.spawn_managed_thread(
             self._run_relay, identifier=f"{self.service}.outbox_relay")
+        self._uplink_thread = None
+        if self.uplink is not None:
+            self._uplink_thread = self.container.spawn_managed_thread(
+                lambda: self.uplink.run(self._stopping.is_set, self.poll_interval),
+                identifier=f"{self.service}.sync_uplink")
 
     def stop(self) -> None:
         self._stopping.set()
-        self.relay.wake.set()
-        thread = getattr(self, "_relay_thread", None)
-        if thread is not None:
-            thread.wait()
-        self.relay.publisher.close()
+        for relay, thread in ((self.relay, getattr(self, "_relay_thread", None)),
+                              (self.uplink, getattr(self, "_uplink_thread", None))):
+            if relay is not None:
+                relay.wake.set()
+            if thread is not None:
+                thread.wait()
+            if relay is not None:
+                relay.publisher.close()
         self.store.engine.dispose()
 
     def kill(self) -> None:
@@ -171,6 +191,11 @@ class EventSourced(DependencyProvider):
     def _committed(self, events: list[Event]) -> None:
         self.metrics.outbox_backlog.labels(**self.labels).inc(len(events))
         self.relay.wake.set()
+        if self.uplink is not None:
+            self.uplink.wake.set()
+
+    def _forwarded(self, events: list[Event]) -> None:
+        self.metrics.sync_forwarded.labels(**self.labels).inc(len(events))
 
     def _published(self, events: list[Event]) -> None:
         self.metrics.events_published.labels(**self.labels).inc(len(events))

@@ -43,7 +43,7 @@ from shared.schemas import PayloadError
 from shared.unit_of_work import InboxEntry
 from shared.topology import (DEAD_ATTEMPTS_HEADER, DEAD_LETTER_EXCHANGE, DEAD_QUEUE_HEADER,
                              DEAD_REASON_HEADER, DEAD_ROUTING_KEY_HEADER, DEAD_STAGE_HEADER,
-                             EVENTS_EXCHANGE, binding_pattern, consumer_queue_name,
+                             EVENTS_EXCHANGE, SYNC_EXCHANGE, binding_pattern, consumer_queue_name,
                              dead_letter_queue_name)
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ class DeadLetters:
 
 class EventConsumer(Entrypoint):
     queue_consumer = RawQueueConsumer()
+    exchange = EVENTS_EXCHANGE  # where the node's services publish
 
     def __init__(self, *event_types: str, area_code: str | None = None, **kwargs):
         if not event_types:
@@ -123,7 +124,7 @@ class EventConsumer(Entrypoint):
         self.queue_name = consumer_queue_name(self.service, self.method_name)
         self.consumer_name = f"{self.service}.{self.method_name}"
         self.events = self._event_sourced()
-        self.queue = consumer_queue(self.service, self.method_name, self.event_types, self.area_code)
+        self.queue = self.make_queue(self.service, self.method_name, self.events.registry)
         declare_consumer_queues(self.container.config["AMQP_URI"], [self.queue])
         self.dead_letters = DeadLetters(self.container.config["AMQP_URI"])
         self.metrics = kernel_metrics.metrics()
@@ -134,6 +135,13 @@ class EventConsumer(Entrypoint):
         self.queue_consumer.unregister_provider(self)
         self.dead_letters.close()
         super().stop()
+
+    def bound_types(self, registry) -> tuple:
+        """The event types the queue is bound for."""
+        return self.event_types
+
+    def make_queue(self, service: str, method: str, registry) -> Queue:
+        return consumer_queue(service, method, self.bound_types(registry), self.area_code, self.exchange)
 
     def _event_sourced(self) -> EventSourced:
         providers = [d for d in self.container.dependencies if isinstance(d, EventSourced)]
@@ -223,9 +231,29 @@ class EventConsumer(Entrypoint):
 consume_events = EventConsumer.decorator
 
 
-def consumer_queue(service: str, method: str, event_types, area_code: str | None = None) -> Queue:
-    """The quorum queue of one consumer, bound to the events exchange for its event types."""
-    exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
+class SyncIntake(EventConsumer):
+    """Consumes the events a child node forwards up (tiered sync) for every type the service knows.
+
+    The decorated method stores each one as it is, origin and ids kept: ``uow.ingest(event)``.
+    The inbox drops what a re-sent batch repeats.
+    """
+
+    exchange = SYNC_EXCHANGE
+
+    def __init__(self, **kwargs):
+        super().__init__("*", **kwargs)
+
+    def bound_types(self, registry) -> tuple:
+        return tuple(registry.types)
+
+
+receive_synced_events = SyncIntake.decorator
+
+
+def consumer_queue(service: str, method: str, event_types, area_code: str | None = None,
+                   exchange_name: str = EVENTS_EXCHANGE) -> Queue:
+    """The quorum queue of one consumer, bound to an exchange for its event types."""
+    exchange = Exchange(exchange_name, type="topic", durable=True)
     name = consumer_queue_name(service, method)
     return Queue(
         name,
@@ -243,12 +271,12 @@ def consumer_queue(service: str, method: str, event_types, area_code: str | None
 def consumer_queues_of(service_class: type) -> list[Queue]:
     """Every @consume_events queue a service class will consume from."""
     queues = []
+    registry = next((v.registry for v in vars(service_class).values() if isinstance(v, EventSourced)), None)
     for method_name in dir(service_class):
         method = getattr(service_class, method_name, None)
         for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(entrypoint, EventConsumer):
-                queues.append(consumer_queue(service_class.name, method_name, entrypoint.event_types,
-                                             entrypoint.area_code))
+                queues.append(entrypoint.make_queue(service_class.name, method_name, registry))
     return queues
 
 

@@ -35,6 +35,9 @@ class Metrics:
         self.outbox_backlog = Gauge(
             "eldernet_outbox_backlog", "Events stored but not yet confirmed by the broker.",
             labels, registry=registry)
+        self.sync_forwarded = Counter(
+            "eldernet_sync_forwarded_total", "Events forwarded up to the parent node (tiered sync) and confirmed.",
+            labels, registry=registry)
         self.events_consumed = Counter(
             "eldernet_events_consumed_total", "Events handled successfully by a consumer.",
             labels + ["handler", "type"], registry=registry)

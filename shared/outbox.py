@@ -61,12 +61,15 @@ class OutboxRelay:
     """Publishes a store's events after its cursor, batch by batch, with confirms."""
 
     def __init__(self, store: EventStore, publisher: ConfirmedPublisher, *, name: str = "outbox",
-                 batch_size: int = 500, on_published: Callable[[list[Event]], None] | None = None):
+                 batch_size: int = 500, on_published: Callable[[list[Event]], None] | None = None,
+                 select: Callable[[Event], bool] | None = None):
+        """``select``: which events to send (default all); the cursor passes over the others."""
         self.store = store
         self.publisher = publisher
         self.cursor_name = name
         self.batch_size = batch_size
         self.on_published = on_published or (lambda events: None)
+        self.select = select or (lambda event: True)
         self.wake = threading.Event()
 
     def cursor(self) -> int:
@@ -84,12 +87,14 @@ class OutboxRelay:
             events = self.store.read_all(position, self.batch_size)
             if not events:
                 return published
-            self.publisher.publish_batch(to_message(e) for e in events)
+            chosen = [e for e in events if self.select(e)]
+            if chosen:
+                self.publisher.publish_batch(to_message(e) for e in chosen)
             position = events[-1].position
             with self.store.engine.begin() as conn:
                 cursors.advance(conn, self.cursor_name, position)
-            published += len(events)
-            self.on_published(events)
+            published += len(chosen)
+            self.on_published(chosen)
 
     def run(self, should_stop: Callable[[], bool], poll_interval: float = 0.05,
             on_error: Callable[[Exception], None] | None = None) -> None:

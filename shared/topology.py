@@ -2,6 +2,8 @@
 
 * ``eldernet.events`` — durable topic exchange every service's outbox publishes to; routing key
   ``<event type>.<area code levels>`` (see Event.routing_key).
+* ``eldernet.sync`` — durable topic exchange on a parent node's vhost that its children's uplinks
+  publish to (tiered sync); each service's sync intake queue is bound for its event types.
 * ``eldernet.dlx`` — durable direct exchange for dead letters; each consumer queue ``Q`` has a
   dead-letter queue ``Q.dlq`` bound with routing key ``Q``.
 * consumer queues are quorum queues named ``eldernet.<service>.<handler method>``: the handler's
@@ -12,6 +14,8 @@ from __future__ import annotations
 from shared.events import area_words
 
 EVENTS_EXCHANGE = "eldernet.events"
+# On a parent node's vhost: what its children forward up (tiered sync), same routing keys.
+SYNC_EXCHANGE = "eldernet.sync"
 DEAD_LETTER_EXCHANGE = "eldernet.dlx"
 
 # Headers a dead-lettered message carries, so an operator sees why it is there.

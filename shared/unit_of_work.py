@@ -121,6 +121,12 @@ class UnitOfWork:
         self.appended.extend(result.events)
         return result
 
+    def ingest(self, event: Event) -> list[Event]:
+        """Store an event recorded elsewhere (tiered sync) as it is: id, source, origin node,
+        times and its version in its stream kept. It must be the stream's next version here; a
+        gap or a different history raises ConcurrencyError (retried, then dead-lettered)."""
+        return self.append(event.stream_id, event.stream_version - 1, [event.replace(position=None)]).events
+
     def _envelope(self, stream_id: str, domain_event: Any, area_code: str, when: datetime | None,
                   correlation_id: str | None, causation_id: str | None) -> Event:
         type_, data, version = self.context.registry.serialize(domain_event)

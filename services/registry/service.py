@@ -14,6 +14,7 @@ from nameko.rpc import rpc
 from shared.aggregate import Rejected
 from shared.config import eldernet_section
 from shared.dependencies import EventSourced
+from shared.entrypoints import receive_synced_events
 from shared.schemas import jsonable, load
 from services.registry import handlers, identities, schemas as s
 from services.registry.actions import ELDER_ACTIONS, FACILITY_ACTIONS
@@ -96,6 +97,12 @@ class RegistryService:
     def statistics(self, area_code, as_of=None):
         day = date.fromisoformat(as_of) if as_of else None
         return jsonable(handlers.tier_statistics(self.uow, area_code, day))
+
+    # -- tiered sync: what the child nodes forward up ----------------------------------------
+    @receive_synced_events()
+    def receive_synced(self, event):
+        with self.uow() as uow:
+            uow.ingest(event)
 
     # -- HTTP, through the node's gateway ---------------------------------------------------
     @rpc
