@@ -25,6 +25,7 @@ def test_the_configuration_example_is_a_valid_node_config(tmp_path):
     assert (node.id, node.tier.value, node.parent) == ("xinfu", "district", "fushun")
     assert database_url(config, "registry").startswith("postgresql+psycopg2://")
     assert config["ELDERNET"]["consumer"]["max_attempts"] == 5
+    assert config["ELDERNET"]["sync"]["parent_amqp_uri"].endswith("/eldernet-fushun")
 
 
 def test_the_node_init_example_writes_a_config_the_node_accepts(tmp_path):
