@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     area_import.add_argument("-c", "--config", required=True, help="the node's config file")
     area_import.set_defaults(handler=_areas_import)
 
+    sync = commands.add_parser("sync", help="tiered sync with the parent node").add_subparsers(title="sync commands")
+    sync_status = sync.add_parser("status", help="per service: events waiting to go up, their lag, the last move "
+                                                 "(read from the node's databases; works while the link is down)")
+    sync_status.add_argument("-c", "--config", required=True, help="the node's config file")
+    sync_status.set_defaults(handler=_sync_status)
+
     demo = commands.add_parser("demo", help="run a four-tier network (city, district, town, village) on this machine")
     demo.add_argument("--seconds", type=float, default=3.0, help="how long to let the network run before stopping")
     demo.add_argument("--keep-running", action="store_true", help="leave the nodes running until Ctrl-C")
@@ -275,6 +281,14 @@ def _areas_import(args) -> int:
         return 1
     print(f"imported {result['rows']} rows: {result['registered']} new areas "
           f"({result['rows'] - result['registered']} already registered)")
+    return 0
+
+
+def _sync_status(args) -> int:
+    from shared.config import load_config
+    from shared.sync_status import print_sync_status, sync_status
+
+    print_sync_status(sync_status(load_config(args.config)))
     return 0
 
 

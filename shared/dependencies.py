@@ -36,7 +36,7 @@ from shared.projections import Projection, Projections
 from shared.publisher import ConfirmedPublisher
 from shared.schemas import EventRegistry
 from shared.store import EventStore
-from shared.topology import EVENTS_EXCHANGE, SYNC_EXCHANGE
+from shared.topology import EVENTS_EXCHANGE, SYNC_EXCHANGE, UPLINK_CURSOR
 from shared.unit_of_work import InboxEntry, ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ class EventSourced(DependencyProvider):
         parent_uri = (section.get("sync") or {}).get("parent_amqp_uri")
         if not parent_uri:
             return None
-        return OutboxRelay(self.store, ConfirmedPublisher(parent_uri, SYNC_EXCHANGE), name="sync:up",
+        return OutboxRelay(self.store, ConfirmedPublisher(parent_uri, SYNC_EXCHANGE), name=UPLINK_CURSOR,
                            batch_size=batch_size, select=lambda event: self.node.contains(event.area_code),
                            on_published=self._forwarded)
 

@@ -16,6 +16,7 @@ from shared.events import area_words
 EVENTS_EXCHANGE = "eldernet.events"
 # On a parent node's vhost: what its children forward up (tiered sync), same routing keys.
 SYNC_EXCHANGE = "eldernet.sync"
+UPLINK_CURSOR = "sync:up"  # each service database's cursor of what its uplink has forwarded
 DEAD_LETTER_EXCHANGE = "eldernet.dlx"
 
 # Headers a dead-lettered message carries, so an operator sees why it is there.

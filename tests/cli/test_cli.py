@@ -48,7 +48,7 @@ def test_help_lists_the_commands():
                             env=clean_env(), timeout=60)
     assert result.returncode == 0, result.stderr
     commands = re.search(r"\{([a-z,]+)\}", result.stdout).group(1).split(",")
-    assert commands == ["node", "replay", "token", "areas", "demo"]
+    assert commands == ["node", "replay", "token", "areas", "sync", "demo"]
 
     node_help = eldernet("node", "--help")
     assert node_help.returncode == 0, node_help.stderr

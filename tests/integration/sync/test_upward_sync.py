@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY
 from shared import cursors
 from shared.broker_admin import BrokerAdmin
 from shared.dependencies import EventSourced
+from shared.sync_status import sync_status
 from services.registry.service import RegistryService
 from tests.support.broker import wait_for
 from tests.support.tcp_proxy import TcpProxy
@@ -92,9 +93,12 @@ def test_the_village_keeps_working_offline_and_the_town_gets_everything_once(net
     for n in (2, 3):
         call(village, "register_facility", facility(n))  # the village goes on working, cut off
     assert village_kinds(town) == 1                     # the town has not seen them yet
+    waiting = sync_status(village.config)["services"]["registry"]
+    assert waiting["backlog"] == 2 and waiting["lag_seconds"] >= 0  # what `eldernet sync status` shows
 
     link.restore()
     wait_for(lambda: village_kinds(town) == 3, timeout=60, message="the backlog to arrive after the link is back")
+    wait_for(lambda: sync_status(village.config)["services"]["registry"]["backlog"] == 0, message="the cursor to move")
     ids = town_ids(town)
     assert forwarded_ids(village) <= set(ids) and len(ids) == len(set(ids))
     origins = {e.origin_node for e in store_of(town).read_all(0, 10_000) if e.area_code.startswith(VILLAGE["code"])}
