@@ -159,6 +159,10 @@ class EventConsumer(Entrypoint):
             stage = "parse" if isinstance(error, EnvelopeError) else "validate"
             self._dead_letter(message, stage, str(error), attempts)
             return
+        refusal = self.refusal(event)
+        if refusal:
+            self._dead_letter(message, "refused", refusal, attempts)
+            return
         if self.events.seen(self.consumer_name, event):
             self._duplicate(message)
             return
@@ -170,6 +174,10 @@ class EventConsumer(Entrypoint):
                 handle_result=partial(self.handle_result, message, entry, attempts, entry_started))
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
+
+    def refusal(self, event: Event) -> str | None:
+        """Why this consumer will not take ``event`` at all (parked, counted, never retried)."""
+        return None
 
     def _parse(self, body) -> Event:
         event = Event.from_json(body)
@@ -245,6 +253,15 @@ class SyncIntake(EventConsumer):
 
     def bound_types(self, registry) -> tuple:
         return tuple(registry.types)
+
+    def refusal(self, event: Event) -> str | None:
+        # Trust: what comes up from below must be about this node's own area; anything else
+        # (a forged or misrouted event) is parked in the dead-letter queue and counted.
+        node = self.events.node
+        if not node.contains(event.area_code):
+            return (f"event {event.id} from {event.origin_node} is about area {event.area_code}, "
+                    f"outside this node's area {node.area_code}")
+        return None
 
 
 receive_synced_events = SyncIntake.decorator

@@ -119,3 +119,34 @@ def test_a_repeat_of_the_whole_sync_changes_nothing(network):
     wait_for(lambda: (REGISTRY.get_sample_value("eldernet_events_duplicates_total", labels) or 0) >= before + resent,
              timeout=60, message="every re-sent event recognised as already stored")
     assert store_of(town).head_position() == head and village_kinds(town) == 2
+
+
+def test_an_event_about_an_area_outside_the_parent_is_refused_and_parked(network, node_config):
+    import json
+
+    import pika
+
+    from shared.topology import SYNC_EXCHANGE
+    from tests.support.broker import get_all
+
+    town, village = network
+    call(village, "register_facility", facility(1))
+    wait_for(lambda: village_kinds(town) == 1)
+    head = store_of(town).head_position()
+    genuine = next(e for e in store_of(village).read_all(0, 1000) if e.type.endswith("FacilityRegistered"))
+    forged = genuine.replace(id=str(uuid.uuid4()), area_code="210403001001", stream_id="facility-forged",
+                             subject="facility-forged", stream_version=1)
+    town_uri = node_config["AMQP_URI"].replace("pyamqp://", "amqp://", 1)
+    connection = pika.BlockingConnection(pika.URLParameters(town_uri))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish(SYNC_EXCHANGE, forged.routing_key, forged.to_json(),
+                              pika.BasicProperties(delivery_mode=2, content_type="application/cloudevents+json"))
+    finally:
+        connection.close()
+    dead = wait_for(lambda: get_all(town_uri, "eldernet.registry.receive_synced.dlq"), message="the forged event parked")
+    headers = dead[0].properties["application_headers"]
+    assert headers["x-eldernet-dead-stage"] == "refused" and "outside this node's area" in headers["x-eldernet-dead-reason"]
+    assert json.loads(dead[0].body)["id"] == forged.id
+    assert store_of(town).head_position() == head
