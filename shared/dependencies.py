@@ -37,6 +37,7 @@ from shared.publisher import ConfirmedPublisher
 from shared.schemas import EventRegistry
 from shared.store import EventStore
 from shared.topology import EVENTS_EXCHANGE, SYNC_EXCHANGE, UPLINK_CURSOR
+from shared.uplink import uplink_backlog
 from shared.unit_of_work import InboxEntry, ServiceContext, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -192,10 +193,15 @@ class EventSourced(DependencyProvider):
         self.metrics.outbox_backlog.labels(**self.labels).inc(len(events))
         self.relay.wake.set()
         if self.uplink is not None:
+            going_up = sum(1 for e in events if self.node.contains(e.area_code))
+            self.metrics.sync_backlog.labels(**self.labels).inc(going_up)
             self.uplink.wake.set()
 
     def _forwarded(self, events: list[Event]) -> None:
         self.metrics.sync_forwarded.labels(**self.labels).inc(len(events))
+        self.metrics.sync_last_forwarded.labels(**self.labels).set_to_current_time()
+        with self.store.engine.connect() as conn:
+            self.metrics.sync_backlog.labels(**self.labels).set(uplink_backlog(conn, self.node)[1])
 
     def _published(self, events: list[Event]) -> None:
         self.metrics.events_published.labels(**self.labels).inc(len(events))

@@ -38,6 +38,12 @@ class Metrics:
         self.sync_forwarded = Counter(
             "eldernet_sync_forwarded_total", "Events forwarded up to the parent node (tiered sync) and confirmed.",
             labels, registry=registry)
+        self.sync_backlog = Gauge(
+            "eldernet_sync_backlog", "Events about the node's area not yet confirmed by the parent's broker.",
+            labels, registry=registry)
+        self.sync_last_forwarded = Gauge(
+            "eldernet_sync_last_forwarded_timestamp_seconds", "When the uplink last had a batch confirmed (unix time).",
+            labels, registry=registry)
         self.events_consumed = Counter(
             "eldernet_events_consumed_total", "Events handled successfully by a consumer.",
             labels + ["handler", "type"], registry=registry)

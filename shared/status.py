@@ -17,12 +17,12 @@ from shared.runner import load_service, node_services, service_name
 from shared.store import EventStore
 
 
-def _sqlite_missing(url: str) -> bool:
+def sqlite_missing(url: str) -> bool:
     return url.startswith("sqlite:///") and not os.path.exists(url[len("sqlite:///"):])
 
 
 def service_status(url: str) -> dict:
-    if _sqlite_missing(url):
+    if sqlite_missing(url):
         return {"database": url, "state": "no database yet (the service has not run)"}
     engine = make_engine(url)
     try:
@@ -45,7 +45,7 @@ def node_status(config: Mapping) -> dict:
     node = Node.from_config(config)
     names = [service_name(entry) for entry in node_services(config)]
     services = {name: service_status(database_url(config, name)) for name in names}
-    return {"node": node, "amqp_uri": _hide_password(config["AMQP_URI"]), "services": services}
+    return {"node": node, "amqp_uri": hide_password(config["AMQP_URI"]), "services": services}
 
 
 def print_status(status: dict) -> None:
@@ -90,7 +90,7 @@ def _event_sourced_of(service_class: type) -> EventSourced:
     raise ConfigError(f"service {service_class.name!r} has no EventSourced dependency to replay")
 
 
-def _hide_password(uri: str) -> str:
+def hide_password(uri: str) -> str:
     from kombu.utils.url import maybe_sanitize_url
 
     return maybe_sanitize_url(uri)

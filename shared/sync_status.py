@@ -6,7 +6,6 @@ how old the oldest of them is (lag), and when the uplink last moved its cursor.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Mapping
 
 import sqlalchemy as sa
@@ -17,27 +16,20 @@ from shared.db import make_engine
 from shared.events import utcnow
 from shared.node import Node, database_url
 from shared.runner import node_services, service_name
-from shared.status import _hide_password, _sqlite_missing
-from shared.store import events_table
+from shared.status import hide_password, sqlite_missing
 from shared.topology import UPLINK_CURSOR
+from shared.uplink import uplink_backlog
 
 
 def uplink_status(url: str, node: Node) -> dict:
-    if _sqlite_missing(url):
+    if sqlite_missing(url):
         return {"state": "no database yet"}
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            position = cursors.get(conn, UPLINK_CURSOR)
+            position, backlog, oldest = uplink_backlog(conn, node)
             moved = conn.execute(sa.select(cursors.cursors_table.c.updated_at)
                                  .where(cursors.cursors_table.c.name == UPLINK_CURSOR)).scalar_one_or_none()
-            waiting = sa.and_(events_table.c.position > position, events_table.c.area_code.like(node.area_code + "%"))
-            backlog, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(events_table.c.recorded_time))
-                                           .where(waiting)).one()
-        if isinstance(oldest, str):  # SQLite hands an aggregate back as text, not through the column type
-            oldest = datetime.fromisoformat(oldest)
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=timezone.utc)
         return {"state": "ok", "cursor": position, "backlog": backlog,
                 "lag_seconds": None if oldest is None else round((utcnow() - oldest).total_seconds(), 1),
                 "last_moved": moved.isoformat() if moved else None}
@@ -51,7 +43,7 @@ def sync_status(config: Mapping) -> dict:
     node = Node.from_config(config)
     parent_uri = (eldernet_section(config).get("sync") or {}).get("parent_amqp_uri")
     names = [service_name(entry) for entry in node_services(config)]
-    return {"node": node, "parent": node.parent, "parent_uri": _hide_password(parent_uri) if parent_uri else None,
+    return {"node": node, "parent": node.parent, "parent_uri": hide_password(parent_uri) if parent_uri else None,
             "services": {name: uplink_status(database_url(config, name), node) for name in names}}
 
 
