@@ -65,7 +65,7 @@ class RawQueueConsumer(QueueConsumer):
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
             consumer = consumer_cls(queues=[provider.queue], on_message=partial(self._on_message, provider))
-            consumer.qos(prefetch_count=self.prefetch_count)
+            consumer.qos(prefetch_count=provider.prefetch_count or self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
 
@@ -106,6 +106,7 @@ class DeadLetters:
 class EventConsumer(Entrypoint):
     queue_consumer = RawQueueConsumer()
     exchange = EVENTS_EXCHANGE  # where the node's services publish
+    prefetch_count: int | None = None  # None: nameko's max_workers, handled concurrently
 
     def __init__(self, *event_types: str, area_code: str | None = None, **kwargs):
         if not event_types:
@@ -247,6 +248,9 @@ class SyncIntake(EventConsumer):
     """
 
     exchange = SYNC_EXCHANGE
+    # One at a time, in the order the child sent them: events of one stream must be stored in
+    # version order, and a child's uplink sends them in its store's order.
+    prefetch_count = 1
 
     def __init__(self, **kwargs):
         super().__init__("*", **kwargs)

@@ -91,12 +91,13 @@ def test_the_village_keeps_working_offline_and_the_town_gets_everything_once(net
 
     link.cut()
     for n in (2, 3):
-        call(village, "register_facility", facility(n))  # the village goes on working, cut off
+        created = call(village, "register_facility", facility(n))  # the village goes on working, cut off
+    call(village, "change_facility", created["facility_id"], "suspend", {"reason": "burst pipe"})
     assert village_kinds(town) == 1                     # the town has not seen them yet
     waiting = sync_status(village.config)["services"]["registry"]
-    assert waiting["backlog"] == 2 and waiting["lag_seconds"] >= 0  # what `eldernet sync status` shows
+    assert waiting["backlog"] == 3 and waiting["lag_seconds"] >= 0  # what `eldernet sync status` shows
     gauge = {"node": "xinfu-s03-c001", "service": "registry"}
-    assert REGISTRY.get_sample_value("eldernet_sync_backlog", gauge) == 2  # what Prometheus sees
+    assert REGISTRY.get_sample_value("eldernet_sync_backlog", gauge) == 3  # what Prometheus sees
 
     link.restore()
     wait_for(lambda: village_kinds(town) == 3, timeout=60, message="the backlog to arrive after the link is back")
@@ -104,6 +105,8 @@ def test_the_village_keeps_working_offline_and_the_town_gets_everything_once(net
     wait_for(lambda: REGISTRY.get_sample_value("eldernet_sync_backlog", gauge) == 0, message="the gauge to drop")
     ids = town_ids(town)
     assert forwarded_ids(village) <= set(ids) and len(ids) == len(set(ids))
+    suspended = store_of(town).read_stream(f"facility-{created['facility_id']}")
+    assert [e.type.rsplit(".", 1)[1] for e in suspended] == ["FacilityRegistered", "FacilitySuspended"]
     origins = {e.origin_node for e in store_of(town).read_all(0, 10_000) if e.area_code.startswith(VILLAGE["code"])}
     assert origins == {"xinfu-s03-c001"}  # origin and ids kept
 
