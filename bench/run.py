@@ -1,4 +1,4 @@
-"""Run eldernet's benchmarks: ``python bench/run.py [--quick] [--postgres] [--only store|outbox]``.
+"""Run eldernet's benchmarks: ``python bench/run.py [--quick] [--postgres] [--only store|outbox|sync]``.
 
 Each figure is printed beside a raw baseline measured in the same run (see bench/store.py and
 bench/outbox.py). A full default run takes ≈ 2–3 minutes on a 2-core machine.
@@ -21,19 +21,23 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="N = 1000 instead of 5000")
     parser.add_argument("--postgres", action="store_true", help="add PostgreSQL rows to the store benchmark")
-    parser.add_argument("--only", choices=["store", "outbox"], help="run one benchmark")
+    parser.add_argument("--only", choices=["store", "outbox", "sync"], help="run one benchmark")
+    parser.add_argument("--backlog", type=int, help="events the village holds in the sync benchmark "
+                                                    "(default 100 000; --quick 20 000)")
     parser.add_argument("-n", type=int, help="events per figure (overrides --quick)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (the median is printed)")
     args = parser.parse_args(argv)
     n = args.n or (1000 if args.quick else 5000)
 
-    from bench import outbox, store  # after the path is set
+    from bench import outbox, store, sync  # after the path is set
 
     started = time.perf_counter()
     if args.only in (None, "store"):
         store.run(n, args.rounds, postgres=args.postgres)
     if args.only in (None, "outbox"):
         outbox.run(n, args.rounds)
+    if args.only in (None, "sync"):
+        sync.run(args.backlog or (20_000 if args.quick else 100_000), rounds=1)
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
     return 0
 
