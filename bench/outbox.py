@@ -46,6 +46,17 @@ class Broker:
         self.channel.queue_declare(QUEUE, durable=True)
         self.channel.queue_bind(QUEUE, EVENTS_EXCHANGE, routing_key="#")
 
+    def pika_channel(self, confirm: bool):
+        """A setup for a raw pika figure: a fresh sink queue, then a new connection and channel."""
+        def setup(i):
+            self.fresh_queue()
+            conn = pika.BlockingConnection(self.params)
+            channel = conn.channel()
+            if confirm:
+                channel.confirm_delivery()
+            return conn, channel
+        return setup
+
     def count(self) -> int:
         return self.channel.queue_declare(QUEUE, passive=True).method.message_count
 
@@ -122,16 +133,6 @@ def _figures(n, store, vhost, broker, messages) -> list[Figure]:
         relay.publisher.close()
         broker.wait_until(n)
 
-    def pika_setup(confirm):
-        def setup(i):
-            broker.fresh_queue()
-            conn = pika.BlockingConnection(broker.params)
-            channel = conn.channel()
-            if confirm:
-                channel.confirm_delivery()
-            return conn, channel
-        return setup
-
     def pika_publish(ctx):
         _, channel = ctx
         for routing_key, body, properties in messages:
@@ -148,8 +149,8 @@ def _figures(n, store, vhost, broker, messages) -> list[Figure]:
         ctx[0].close()
 
     return [
-        Figure("confirm", n, pika_publish, pika_setup(True), pika_teardown),
+        Figure("confirm", n, pika_publish, broker.pika_channel(True), pika_teardown),
         Figure("relay", n, relay_run, relay_setup, relay_teardown),
-        Figure("sent", n, pika_publish, pika_setup(False), pika_teardown),
-        Figure("queued", n, pika_queued, pika_setup(False), pika_teardown),
+        Figure("sent", n, pika_publish, broker.pika_channel(False), pika_teardown),
+        Figure("queued", n, pika_queued, broker.pika_channel(False), pika_teardown),
     ]

@@ -106,16 +106,6 @@ def _link_figures(n, village, vhost, broker, messages) -> list[Figure]:
         uplink.publisher.close()
         broker.wait_until(n, timeout=120)
 
-    def pika_setup(confirm):
-        def setup(i):
-            broker.fresh_queue()
-            conn = pika.BlockingConnection(broker.params)
-            channel = conn.channel()
-            if confirm:
-                channel.confirm_delivery()
-            return conn, channel
-        return setup
-
     def pika_all(ctx):
         started = time.perf_counter()
         for routing_key, body, properties in messages:
@@ -131,8 +121,8 @@ def _link_figures(n, village, vhost, broker, messages) -> list[Figure]:
         ctx[0].close()
 
     return [Figure("uplink", n, uplink_run, uplink_setup, uplink_teardown),
-            Figure("raw", n, pika_all, pika_setup(False), close),
-            Figure("confirm", SAMPLE, pika_sample, pika_setup(True), close)]
+            Figure("raw", n, pika_all, broker.pika_channel(False), close),
+            Figure("confirm", SAMPLE, pika_sample, broker.pika_channel(True), close)]
 
 
 def _intake_figures(sample, tmp) -> list[Figure]:
