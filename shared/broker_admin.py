@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
 
 from kombu.utils.url import parse_url
+
+from shared.topology import LINK_QUEUE_PATTERN, LINK_QUEUE_POLICY
 
 DEFAULT_ADMIN_URL = "http://guest:guest@127.0.0.1:15672"
 
@@ -49,11 +52,38 @@ class BrokerAdmin:
         self.request("PUT", f"/api/permissions/{quoted}/{urllib.parse.quote(user, safe='')}",
                      {"configure": ".*", "write": ".*", "read": ".*"})
 
+    def ensure_user(self, user: str, password: str) -> None:
+        self.request("PUT", f"/api/users/{_q(user)}", {"password": password, "tags": ""})
+
+    def delete_user(self, user: str) -> None:
+        self.request("DELETE", f"/api/users/{_q(user)}")
+
+    def grant(self, vhost: str, user: str, configure: str, write: str, read: str) -> None:
+        self.request("PUT", f"/api/permissions/{_q(vhost)}/{_q(user)}",
+                     {"configure": configure, "write": write, "read": read})
+
+    def grant_child_link(self, parent_vhost: str, child_user: str, child_id: str) -> None:
+        """A child's rights on its parent's vhost, and no more: publish up to ``eldernet.sync``
+        (its messages carry its user id, checked by the broker) and declare and drain its own
+        link queues. It can neither read nor write another child's queue nor the parent's own."""
+        own_queues = rf"^eldernet\.[a-z_]+\.down\.{re.escape(child_id)}$"
+        self.grant(parent_vhost, child_user, configure=own_queues, write=r"^eldernet\.sync$", read=own_queues)
+
+    def ensure_link_policy(self, vhost: str, max_length: int, message_ttl_ms: int) -> None:
+        """Bound the children's link queues on a parent's vhost (shared/sync_relays.py)."""
+        self.request("PUT", f"/api/policies/{_q(vhost)}/{LINK_QUEUE_POLICY}", {
+            "pattern": LINK_QUEUE_PATTERN, "apply-to": "queues", "priority": 1,
+            "definition": {"max-length": max_length, "overflow": "reject-publish", "message-ttl": message_ttl_ms}})
+
     def delete_vhost(self, vhost: str) -> None:
         self.request("DELETE", f"/api/vhosts/{urllib.parse.quote(vhost, safe='')}")
 
     def queue(self, vhost: str, queue: str) -> dict:
         return self.request("GET", f"/api/queues/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(queue, safe='')}")
+
+
+def _q(name: str) -> str:
+    return urllib.parse.quote(name, safe="")
 
 
 def vhost_of(amqp_uri: str) -> str:

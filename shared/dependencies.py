@@ -20,25 +20,29 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from functools import cached_property
+from typing import Callable, Iterator, Sequence
 
 import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import Connection
 
-from shared import inbox, metrics as kernel_metrics
+from shared import cursors, inbox, metrics as kernel_metrics
+from shared.broker_admin import user_of
 from shared.config import eldernet_section
 from shared.db import make_engine
 from shared.events import Event
+from shared.links import Topology
 from shared.node import Node, database_url
 from shared.outbox import OutboxRelay
 from shared.projections import Projection, Projections
 from shared.publisher import ConfirmedPublisher
 from shared.schemas import EventRegistry
 from shared.store import EventStore
-from shared.topology import EVENTS_EXCHANGE, SYNC_EXCHANGE, UPLINK_CURSOR
-from shared.uplink import uplink_backlog
-from shared.unit_of_work import InboxEntry, ServiceContext, UnitOfWork
+from shared.sync_link import LinkRelay
+from shared.sync_relays import SyncRelays
+from shared.topology import EVENTS_EXCHANGE
+from shared.unit_of_work import InboxEntry, ServiceContext, UnitOfWork, record_handled
 
 log = logging.getLogger(__name__)
 
@@ -91,19 +95,37 @@ class EventSourced(DependencyProvider):
     """The unit of work of one service on one node, with its outbox relay."""
 
     def __init__(self, registry: EventRegistry, projections: Sequence[Projection] = (), service: str | None = None,
-                 tables: Sequence[sa.Table] = ()):
+                 tables: Sequence[sa.Table] = (), home_area: Callable[[str, str], str] | None = None,
+                 references: Callable[[Event], Sequence[str]] | None = None):
         """``tables``: the service's own tables outside its read models (created at setup, never
-        emptied by a replay), e.g. the registry's identity table."""
+        emptied by a replay), e.g. the registry's identity table.
+        ``home_area(stream_id, area_code)``: the area whose node is the stream's home (single
+        writer; default the event's area). ``references(event)``: the streams an event received
+        over a sync link needs stored first (it is held until they are)."""
         self.registry = registry
         self.projection_list = list(projections)
         self.service_override = service
         self.tables = list(tables)
+        self.home_area = home_area or (lambda stream_id, area_code: area_code)
+        self.references = references or (lambda event: ())
+
+    # Read from the config when first asked: the entrypoints' setup may run before this one's.
+    @cached_property
+    def topology(self) -> Topology:
+        return Topology.from_config(self.container.config)
+
+    @property
+    def node(self) -> Node:
+        return self.topology.node
+
+    @property
+    def broker_user(self) -> str:
+        return user_of(self.container.config["AMQP_URI"])
 
     # -- lifecycle -------------------------------------------------------------------------
     def setup(self) -> None:
         config = self.container.config
         section = eldernet_section(config)
-        self.node = Node.from_config(config)
         self.service = self.service_override or self.container.service_name
         self.metrics = kernel_metrics.metrics()
         self.labels = {"node": self.node.id, "service": self.service}
@@ -121,45 +143,41 @@ class EventSourced(DependencyProvider):
         self.projections.catch_up()
         self.context = ServiceContext(node=self.node, service=self.service, store=self.store,
                                       registry=self.registry, projections=self.projections,
-                                      on_appended=self._appended, on_committed=self._committed)
+                                      on_appended=self._appended, on_committed=self._committed,
+                                      home_node=lambda stream, area: self.topology.home_of(self.home_area(stream, area)),
+                                      references=self.references)
         outbox = section.get("outbox") or {}
         self.poll_interval = float(outbox.get("poll_interval", 0.05))
         self.relay = OutboxRelay(self.store, ConfirmedPublisher(config["AMQP_URI"], EVENTS_EXCHANGE),
                                  batch_size=int(outbox.get("batch_size", 500)), on_published=self._published)
-        self.uplink = self._make_uplink(section, int(outbox.get("batch_size", 500)))
+        self.sync = SyncRelays(self.store, self.topology, self.service, config["AMQP_URI"],
+                               section.get("sync") or {}, int(outbox.get("batch_size", 500)))
         self._stopping = threading.Event()
 
-    def _make_uplink(self, section: dict, batch_size: int) -> OutboxRelay | None:
-        """Tiered sync, upward: the store's events about this node's area, forwarded to the parent
-        node's broker from a persisted cursor. While the link is down they simply wait in the
-        store (store-and-forward); nothing is re-sent from the start when it comes back."""
-        parent_uri = (section.get("sync") or {}).get("parent_amqp_uri")
-        if not parent_uri:
-            return None
-        return OutboxRelay(self.store, ConfirmedPublisher(parent_uri, SYNC_EXCHANGE), name=UPLINK_CURSOR,
-                           batch_size=batch_size, select=lambda event: self.node.contains(event.area_code),
-                           on_published=self._forwarded)
+    @property
+    def uplink(self) -> LinkRelay | None:
+        return self.sync.uplink
+
+    def downlink(self, child_id: str) -> LinkRelay:
+        return self.sync.downlink(child_id)
 
     def start(self) -> None:
         self._stopping.clear()
         self._relay_thread = self.container.spawn_managed_thread(
             self._run_relay, identifier=f"{self.service}.outbox_relay")
-        self._uplink_thread = None
-        if self.uplink is not None:
-            self._uplink_thread = self.container.spawn_managed_thread(
-                lambda: self.uplink.run(self._stopping.is_set, self.poll_interval),
-                identifier=f"{self.service}.sync_uplink")
+        self.sync.refresh_backlogs()
+        self._sync_threads = self.sync.start(self.container.spawn_managed_thread, self._stopping.is_set,
+                                             self.poll_interval)
 
     def stop(self) -> None:
         self._stopping.set()
-        for relay, thread in ((self.relay, getattr(self, "_relay_thread", None)),
-                              (self.uplink, getattr(self, "_uplink_thread", None))):
-            if relay is not None:
-                relay.wake.set()
+        self.relay.wake.set()
+        self.sync.close()
+        for thread in [getattr(self, "_relay_thread", None), *getattr(self, "_sync_threads", [])]:
             if thread is not None:
                 thread.wait()
-            if relay is not None:
-                relay.publisher.close()
+        for relay in [self.relay, *self.sync.relays]:
+            relay.publisher.close()
         self.store.engine.dispose()
 
     def kill(self) -> None:
@@ -176,8 +194,17 @@ class EventSourced(DependencyProvider):
     def record_handled(self, entry: InboxEntry) -> None:
         """Record an event whose handler opened no unit of work (raises AlreadyHandled)."""
         with self.store.engine.begin() as conn:
-            inbox.record(conn, entry.consumer, entry.event)
+            record_handled(conn, entry)
         entry.recorded = True
+
+    # -- used by the sync intakes ------------------------------------------------------------
+    def link_received(self, cursor: str) -> int:
+        with self.store.engine.connect() as conn:
+            return cursors.get(conn, cursor)
+
+    def advance_link(self, cursor: str, position: int) -> None:
+        with self.store.engine.begin() as conn:
+            cursors.advance(conn, cursor, position)
 
     # -- internals -------------------------------------------------------------------------
     def _run_relay(self) -> None:
@@ -192,16 +219,7 @@ class EventSourced(DependencyProvider):
     def _committed(self, events: list[Event]) -> None:
         self.metrics.outbox_backlog.labels(**self.labels).inc(len(events))
         self.relay.wake.set()
-        if self.uplink is not None:
-            going_up = sum(1 for e in events if self.node.contains(e.area_code))
-            self.metrics.sync_backlog.labels(**self.labels).inc(going_up)
-            self.uplink.wake.set()
-
-    def _forwarded(self, events: list[Event]) -> None:
-        self.metrics.sync_forwarded.labels(**self.labels).inc(len(events))
-        self.metrics.sync_last_forwarded.labels(**self.labels).set_to_current_time()
-        with self.store.engine.connect() as conn:
-            self.metrics.sync_backlog.labels(**self.labels).set(uplink_backlog(conn, self.node)[1])
+        self.sync.committed(events)
 
     def _published(self, events: list[Event]) -> None:
         self.metrics.events_published.labels(**self.labels).inc(len(events))

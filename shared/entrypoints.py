@@ -43,7 +43,7 @@ from shared.schemas import PayloadError
 from shared.unit_of_work import InboxEntry
 from shared.topology import (DEAD_ATTEMPTS_HEADER, DEAD_LETTER_EXCHANGE, DEAD_QUEUE_HEADER,
                              DEAD_REASON_HEADER, DEAD_ROUTING_KEY_HEADER, DEAD_STAGE_HEADER,
-                             EVENTS_EXCHANGE, SYNC_EXCHANGE, binding_pattern, consumer_queue_name,
+                             EVENTS_EXCHANGE, binding_pattern, consumer_queue_name,
                              dead_letter_queue_name)
 
 log = logging.getLogger(__name__)
@@ -125,8 +125,7 @@ class EventConsumer(Entrypoint):
         self.queue_name = consumer_queue_name(self.service, self.method_name)
         self.consumer_name = f"{self.service}.{self.method_name}"
         self.events = self._event_sourced()
-        self.queue = self.make_queue(self.service, self.method_name, self.events.registry)
-        declare_consumer_queues(self.container.config["AMQP_URI"], [self.queue])
+        self.declare(self.service, self.method_name, self.events.registry)
         self.dead_letters = DeadLetters(self.container.config["AMQP_URI"])
         self.metrics = kernel_metrics.metrics()
         self.labels = {"node": self.events.node.id, "service": self.service, "handler": self.method_name}
@@ -136,6 +135,11 @@ class EventConsumer(Entrypoint):
         self.queue_consumer.unregister_provider(self)
         self.dead_letters.close()
         super().stop()
+
+    def declare(self, service: str, method: str, registry) -> None:
+        """Declare the queue this entrypoint consumes from (with its dead-letter queue)."""
+        self.queue = self.make_queue(service, method, registry)
+        declare_consumer_queues(self.container.config["AMQP_URI"], [self.queue])
 
     def bound_types(self, registry) -> tuple:
         """The event types the queue is bound for."""
@@ -153,12 +157,9 @@ class EventConsumer(Entrypoint):
 
     # -- one message -----------------------------------------------------------------------
     def handle_message(self, body, message) -> None:
-        attempts = int((message.headers or {}).get("x-delivery-count", 0)) + 1
-        try:
-            event = self._parse(body)
-        except (EnvelopeError, PayloadError) as error:
-            stage = "parse" if isinstance(error, EnvelopeError) else "validate"
-            self._dead_letter(message, stage, str(error), attempts)
+        attempts = delivery_attempts(message)
+        event = self.parse_or_park(body, message, attempts)
+        if event is None:
             return
         refusal = self.refusal(event)
         if refusal:
@@ -167,12 +168,24 @@ class EventConsumer(Entrypoint):
         if self.events.seen(self.consumer_name, event):
             self._duplicate(message)
             return
-        entry_started = time.perf_counter()
-        entry = InboxEntry(self.consumer_name, event)
+        self.spawn(message, InboxEntry(self.consumer_name, event), attempts)
+
+    def parse_or_park(self, body, message, attempts: int) -> Event | None:
+        """The message's event, or None when it is not a valid one (then dead-lettered)."""
+        try:
+            return self._parse(body)
+        except (EnvelopeError, PayloadError) as error:
+            stage = "parse" if isinstance(error, EnvelopeError) else "validate"
+            self._dead_letter(message, stage, str(error), attempts)
+            return None
+
+    def spawn(self, message, entry: InboxEntry, attempts: int) -> None:
+        """Run the handler for ``entry.event`` in a worker; the inbox records it on success."""
+        started = time.perf_counter()
         try:
             self.container.spawn_worker(
-                self, (event,), {}, context_data={INBOX_KEY: entry},
-                handle_result=partial(self.handle_result, message, entry, attempts, entry_started))
+                self, (entry.event,), {}, context_data={INBOX_KEY: entry},
+                handle_result=partial(self.handle_result, message, entry, attempts, started))
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
@@ -240,39 +253,12 @@ class EventConsumer(Entrypoint):
 consume_events = EventConsumer.decorator
 
 
-class SyncIntake(EventConsumer):
-    """Consumes the events a child node forwards up (tiered sync) for every type the service knows.
-
-    The decorated method stores each one as it is, origin and ids kept: ``uow.ingest(event)``.
-    The inbox drops what a re-sent batch repeats.
-    """
-
-    exchange = SYNC_EXCHANGE
-    # One at a time, in the order the child sent them: events of one stream must be stored in
-    # version order, and a child's uplink sends them in its store's order.
-    prefetch_count = 1
-
-    def __init__(self, **kwargs):
-        super().__init__("*", **kwargs)
-
-    def bound_types(self, registry) -> tuple:
-        return tuple(registry.types)
-
-    def refusal(self, event: Event) -> str | None:
-        # Trust: what comes up from below must be about this node's own area; anything else
-        # (a forged or misrouted event) is parked in the dead-letter queue and counted.
-        node = self.events.node
-        if not node.contains(event.area_code):
-            return (f"event {event.id} from {event.origin_node} is about area {event.area_code}, "
-                    f"outside this node's area {node.area_code}")
-        return None
-
-
-receive_synced_events = SyncIntake.decorator
+def delivery_attempts(message) -> int:
+    return int((message.headers or {}).get("x-delivery-count", 0)) + 1
 
 
 def consumer_queue(service: str, method: str, event_types, area_code: str | None = None,
-                   exchange_name: str = EVENTS_EXCHANGE) -> Queue:
+                   exchange_name: str = EVENTS_EXCHANGE, single_active: bool = False) -> Queue:
     """The quorum queue of one consumer, bound to an exchange for its event types."""
     exchange = Exchange(exchange_name, type="topic", durable=True)
     name = consumer_queue_name(service, method)
@@ -285,6 +271,8 @@ def consumer_queue(service: str, method: str, event_types, area_code: str | None
             "x-delivery-limit": BROKER_DELIVERY_LIMIT,
             "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
             "x-dead-letter-routing-key": name,
+            # Sync intakes keep a link's order: one consumer at a time even with replicas.
+            **({"x-single-active-consumer": True} if single_active else {}),
         },
     )
 
@@ -296,8 +284,10 @@ def consumer_queues_of(service_class: type) -> list[Queue]:
     for method_name in dir(service_class):
         method = getattr(service_class, method_name, None)
         for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
-            if isinstance(entrypoint, EventConsumer):
-                queues.append(entrypoint.make_queue(service_class.name, method_name, registry))
+            queue = (entrypoint.make_queue(service_class.name, method_name, registry)
+                     if isinstance(entrypoint, EventConsumer) else None)
+            if queue is not None:  # None: the queue is on another node's broker
+                queues.append(queue)
     return queues
 
 

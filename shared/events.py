@@ -29,6 +29,9 @@ EXTENSIONS = {
     "streamid": "stream_id",
     "streamversion": "stream_version",
     "originnode": "origin_node",
+    # The area of the origin node: a parent checks that what a child forwards was recorded in
+    # that child's subtree (tiered sync), without a directory of every node in the network.
+    "originarea": "origin_area",
     "areacode": "area_code",
     "correlationid": "correlation_id",
     "causationid": "causation_id",
@@ -92,6 +95,7 @@ class Event:
     causation_id: str | None = None
     schema_version: int = 1
     recorded_time: datetime | None = None
+    origin_area: str | None = None
     # The position in the store that holds this copy; local to one store, never on the wire.
     position: int | None = None
 
@@ -236,6 +240,9 @@ def parse_cloudevent(ce: Mapping[str, Any]) -> dict[str, Any]:
     if not is_area_code(area_code):
         raise EnvelopeError("areacode", f"not a GB/T 2260 area code (2, 4, 6, 9 or 12 digits): {area_code!r}")
     recorded = ce.get("recordedtime")
+    origin_area = _optional_str(ce, "originarea")
+    if origin_area is not None and not is_area_code(origin_area):
+        raise EnvelopeError("originarea", f"not a GB/T 2260 area code: {origin_area!r}")
     return dict(
         id=_required_str(ce, "id"),
         source=_required_str(ce, "source"),
@@ -247,6 +254,7 @@ def parse_cloudevent(ce: Mapping[str, Any]) -> dict[str, Any]:
         stream_version=_required_int(ce, "streamversion", 1),
         origin_node=_required_str(ce, "originnode"),
         area_code=area_code,
+        origin_area=origin_area,
         correlation_id=_optional_str(ce, "correlationid"),
         causation_id=_optional_str(ce, "causationid"),
         schema_version=_required_int(ce, "schemaversion", 1),

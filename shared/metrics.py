@@ -35,14 +35,30 @@ class Metrics:
         self.outbox_backlog = Gauge(
             "eldernet_outbox_backlog", "Events stored but not yet confirmed by the broker.",
             labels, registry=registry)
+        link = labels + ["link"]  # "up:<parent id>" or "down:<child id>" (tiered sync)
         self.sync_forwarded = Counter(
-            "eldernet_sync_forwarded_total", "Events forwarded up to the parent node (tiered sync) and confirmed.",
-            labels, registry=registry)
+            "eldernet_sync_forwarded_total", "Events sent over a sync link and confirmed by the peer's broker.",
+            link, registry=registry)
         self.sync_backlog = Gauge(
-            "eldernet_sync_backlog", "Events about the node's area not yet confirmed by the parent's broker.",
-            labels, registry=registry)
+            "eldernet_sync_backlog", "Events stored here that a sync link has not yet had confirmed.",
+            link, registry=registry)
         self.sync_last_forwarded = Gauge(
-            "eldernet_sync_last_forwarded_timestamp_seconds", "When the uplink last had a batch confirmed (unix time).",
+            "eldernet_sync_last_forwarded_timestamp_seconds", "When a sync link last had a batch confirmed (unix time).",
+            link, registry=registry)
+        self.sync_received = Counter(
+            "eldernet_sync_received_total", "Events received over a sync link and stored (or held) here.",
+            link, registry=registry)
+        self.sync_refused = Counter(
+            "eldernet_sync_refused_total", "Messages refused on a sync link (untrusted sender, area or origin).",
+            link, registry=registry)
+        self.sync_gaps = Counter(
+            "eldernet_sync_gaps_total", "Gaps found on a sync link; each asks the sender to re-send.",
+            link, registry=registry)
+        self.sync_queued = Gauge(
+            "eldernet_sync_link_queue_messages", "Messages waiting in a child's link queue on this node's broker.",
+            link, registry=registry)
+        self.sync_held = Gauge(
+            "eldernet_sync_held", "Received events held until what they refer to arrives.",
             labels, registry=registry)
         self.events_consumed = Counter(
             "eldernet_events_consumed_total", "Events handled successfully by a consumer.",

@@ -48,8 +48,15 @@ class ConfirmedPublisher:
     """One connection and channel in confirm mode, publishing batches to one exchange."""
 
     def __init__(self, amqp_uri: str, exchange: str, exchange_type: str = "topic",
-                 confirm_timeout: float = 30.0, connect_timeout: float = 5.0, heartbeat: int = 30):
+                 confirm_timeout: float = 30.0, connect_timeout: float = 5.0, heartbeat: int = 30,
+                 queues: Iterable[tuple[str, dict]] = (), passive: bool = False):
+        """``exchange`` "" is the default exchange (routing key = queue name); ``queues`` are
+        (name, arguments) declared on connect, so a publish never goes to a missing queue.
+        ``passive``: only check that the exchange exists (a child on its parent's broker may
+        publish there but not declare or delete anything)."""
+        self.passive = passive
         self.amqp_uri = amqp_uri
+        self.queues = list(queues)
         self.exchange = exchange
         self.exchange_type = exchange_type
         self.confirm_timeout = confirm_timeout
@@ -71,7 +78,11 @@ class ConfirmedPublisher:
                                heartbeat=self.heartbeat)
         conn.connect()
         channel = conn.channel()
-        channel.exchange_declare(self.exchange, self.exchange_type, durable=True, auto_delete=False)
+        if self.exchange:
+            channel.exchange_declare(self.exchange, self.exchange_type, durable=True, auto_delete=False,
+                                     passive=self.passive)
+        for name, arguments in self.queues:
+            channel.queue_declare(name, durable=True, auto_delete=False, arguments=arguments)
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
@@ -85,6 +96,16 @@ class ConfirmedPublisher:
                 conn.close()
             except Exception:  # noqa: BLE001 - the connection is being dropped; nothing to save
                 conn.collect()
+
+    def queue_depth(self, queue: str) -> int:
+        """Messages ready in ``queue`` (a passive declare on the publishing channel)."""
+        try:
+            if not self.connected:
+                self.connect()
+            return self._channel.queue_declare(queue, passive=True).message_count
+        except (OSError, amqp.exceptions.AMQPError) as error:
+            self.close()
+            raise PublishError(f"cannot read the depth of {queue}: {error!r}") from error
 
     def publish_batch(self, messages: Iterable[OutgoingMessage]) -> int:
         """Publish every message, then wait until the broker confirmed all of them."""

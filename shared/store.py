@@ -36,6 +36,7 @@ events_table = sa.Table(
     sa.Column("recorded_time", UTCDateTime, nullable=False),
     sa.Column("origin_node", sa.String(64), nullable=False),
     sa.Column("area_code", sa.String(12), nullable=False),
+    sa.Column("origin_area", sa.String(12)),
     sa.Column("correlation_id", sa.String(64)),
     sa.Column("causation_id", sa.String(64)),
     sa.Column("schema_version", sa.Integer, nullable=False),
@@ -63,6 +64,8 @@ _LOCK_HEAD = (store_head_table.update().where(store_head_table.c.id == 1)
               .values(position=store_head_table.c.position))
 _READ_ALL = (sa.select(events_table).where(events_table.c.position > sa.bindparam("after"))
              .order_by(events_table.c.position).limit(sa.bindparam("limit")))
+_CONTAINS = sa.select(events_table.c.position).where(events_table.c.source == sa.bindparam("source"),
+                                                  events_table.c.event_id == sa.bindparam("event_id"))
 _READ_STREAM = (sa.select(events_table)
                 .where(events_table.c.stream_id == sa.bindparam("stream_id"),
                        events_table.c.stream_version > sa.bindparam("after"))
@@ -157,6 +160,14 @@ class EventStore:
     def stream_version(self, stream_id: str, conn: Connection | None = None) -> int:
         return self._scalar(_STREAM_VERSION, {"stream_id": stream_id}, conn)
 
+    def contains(self, event: Event, conn: Connection | None = None) -> bool:
+        """Whether this very event (source + id) is stored here."""
+        params = {"source": event.source, "event_id": event.id}
+        if conn is not None:
+            return conn.execute(_CONTAINS, params).first() is not None
+        with self.engine.connect() as own:
+            return own.execute(_CONTAINS, params).first() is not None
+
     def head_position(self, conn: Connection | None = None) -> int:
         return self._scalar(_HEAD, {}, conn)
 
@@ -210,6 +221,7 @@ def _to_row(event: Event) -> dict:
         "recorded_time": event.recorded_time,
         "origin_node": event.origin_node,
         "area_code": event.area_code,
+        "origin_area": event.origin_area,
         "correlation_id": event.correlation_id,
         "causation_id": event.causation_id,
         "schema_version": event.schema_version,
@@ -222,7 +234,7 @@ def _from_row(row) -> Event:
     return Event(
         id=m["event_id"], source=m["source"], type=m["type"], subject=m["subject"],
         data=m["data"], stream_id=m["stream_id"], stream_version=m["stream_version"],
-        origin_node=m["origin_node"], area_code=m["area_code"], time=m["time"],
+        origin_node=m["origin_node"], area_code=m["area_code"], origin_area=m["origin_area"], time=m["time"],
         correlation_id=m["correlation_id"], causation_id=m["causation_id"],
         schema_version=m["schema_version"], recorded_time=m["recorded_time"], position=m["position"],
     )

@@ -20,8 +20,8 @@ from typing import Any, Callable, Sequence
 
 from sqlalchemy.engine import Connection
 
-from shared import inbox
-from shared.aggregate import Decider
+from shared import cursors, held, inbox
+from shared.aggregate import Decider, Rejected
 from shared.events import Event, utcnow
 from shared.node import Node
 from shared.projections import Projections
@@ -36,6 +36,8 @@ class InboxEntry:
     consumer: str
     event: Event
     recorded: bool = False
+    # A sync link's received cursor (name, the sender's position), advanced with the inbox.
+    link_cursor: tuple[str, int] | None = None
 
 
 @dataclass
@@ -49,6 +51,10 @@ class ServiceContext:
     projections: Projections
     on_appended: Callable[[list[Event], float], None] = lambda events, seconds: None
     on_committed: Callable[[list[Event]], None] = lambda events: None
+    # Single writer (tiered sync): the node this stream's new events must be written at.
+    home_node: Callable[[str, str], str] | None = None
+    # The streams an event received over a sync link needs before it can be stored.
+    references: Callable[[Event], Sequence[str]] = lambda event: ()
 
     @property
     def source(self) -> str:
@@ -108,6 +114,7 @@ class UnitOfWork:
         if causation_id is None and self.inbox_entry is not None:
             causation_id = self.inbox_entry.event.id
             correlation_id = correlation_id or self.inbox_entry.event.correlation_id
+        self._check_home(stream_id, area_code)
         envelopes = [self._envelope(stream_id, e, area_code, at, correlation_id, causation_id)
                      for e in domain_events]
         return self.append(stream_id, expected_version, envelopes).events
@@ -123,16 +130,44 @@ class UnitOfWork:
 
     def ingest(self, event: Event) -> list[Event]:
         """Store an event recorded elsewhere (tiered sync) as it is: id, source, origin node,
-        times and its version in its stream kept. It must be the stream's next version here; a
-        gap or a different history raises ConcurrencyError (retried, then dead-lettered)."""
-        return self.append(event.stream_id, event.stream_version - 1, [event.replace(position=None)]).events
+        times and its version in its stream kept. If it cannot be stored yet (its stream's
+        previous version, or a record it refers to, has not arrived) it is held and stored when
+        that arrives (shared/held.py). A different history of the same stream raises
+        ConcurrencyError (retried, then dead-lettered): under the single-writer rule it cannot arise."""
+        # Serialize with every other append: a held event and the append that releases it must
+        # not pass each other (on PostgreSQL two transactions could, each not seeing the other).
+        self.context.store.lock_head(self.conn)
+        stored, pending = [], [event]
+        while pending:
+            candidate = pending.pop(0)
+            if self.context.store.contains(candidate, self.conn):
+                continue  # came by another path first (a re-pointed child's re-sent history)
+            waiting_for = self._waiting_for(candidate)
+            if waiting_for:
+                held.hold(self.conn, candidate, waiting_for)
+                continue
+            stored += self.append(candidate.stream_id, candidate.stream_version - 1,
+                                  [candidate.replace(position=None)]).events
+            pending += held.take(self.conn, candidate.stream_id)
+        return stored
+
+    def _waiting_for(self, event: Event) -> str | None:
+        store = self.context.store
+        if store.stream_version(event.stream_id, self.conn) < event.stream_version - 1:
+            return event.stream_id
+        return next((s for s in self.context.references(event) if store.stream_version(s, self.conn) == 0), None)
+
+    def _check_home(self, stream_id: str, area_code: str) -> None:
+        home = self.context.home_node(stream_id, area_code) if self.context.home_node else None
+        if home is not None and home != self.context.node.id:
+            raise NotHomeNode(stream_id, home, self.context.node.id)
 
     def _envelope(self, stream_id: str, domain_event: Any, area_code: str, when: datetime | None,
                   correlation_id: str | None, causation_id: str | None) -> Event:
         type_, data, version = self.context.registry.serialize(domain_event)
         event = Event(type=type_, source=self.context.source, subject=stream_id, data=data,
                       stream_id=stream_id, stream_version=1, origin_node=self.context.node.id,
-                      area_code=area_code, time=when or utcnow(), causation_id=causation_id,
+                      origin_area=self.context.node.area_code, area_code=area_code, time=when or utcnow(), causation_id=causation_id,
                       schema_version=version)
         return event.replace(correlation_id=correlation_id or event.id)
 
@@ -140,7 +175,23 @@ class UnitOfWork:
     def _record_inbox(self) -> None:
         entry = self.inbox_entry
         if entry is not None and not entry.recorded:
-            inbox.record(self.conn, entry.consumer, entry.event)
+            record_handled(self.conn, entry)
 
 
-__all__ = ["ANY_VERSION", "InboxEntry", "ServiceContext", "UnitOfWork"]
+def record_handled(conn: Connection, entry: InboxEntry) -> None:
+    """The consumed event into the inbox and, for a sync link, the link's cursor past it."""
+    inbox.record(conn, entry.consumer, entry.event)
+    if entry.link_cursor is not None:
+        cursors.advance(conn, *entry.link_cursor)
+
+
+class NotHomeNode(Rejected):
+    """Single writer: this node may not append to the stream; its home node must (docs/sync.md)."""
+
+    def __init__(self, stream_id: str, home: str, here: str):
+        super().__init__(f"{stream_id} is written at its home node {home}, not at {here}; "
+                         f"send the request to {home}", field="area_code")
+        self.home_node = home
+
+
+__all__ = ["ANY_VERSION", "InboxEntry", "NotHomeNode", "ServiceContext", "UnitOfWork"]

@@ -14,9 +14,9 @@ from nameko.rpc import rpc
 from shared.aggregate import Rejected
 from shared.config import eldernet_section
 from shared.dependencies import EventSourced
-from shared.entrypoints import receive_synced_events
+from shared.sync_intake import receive_synced_events
 from shared.schemas import jsonable, load
-from services.registry import handlers, identities, schemas as s
+from services.registry import handlers, homing, identities, schemas as s
 from services.registry.actions import ELDER_ACTIONS, FACILITY_ACTIONS
 from services.registry.api import REGISTRY_API
 from services.registry.projections import registry_projections
@@ -45,7 +45,8 @@ def _action(actions: dict, action: str, payload: dict | None):
 class RegistryService:
     name = "registry"
     uow = EventSourced(registry=registry_events(), projections=registry_projections(),
-                       tables=[identities.identities])
+                       tables=[identities.identities], home_area=homing.home_area,
+                       references=homing.references)
     identity_key = IdentityKey()
 
     # -- RPC: trusted callers on this node's broker ----------------------------------------
@@ -98,7 +99,7 @@ class RegistryService:
         day = date.fromisoformat(as_of) if as_of else None
         return jsonable(handlers.tier_statistics(self.uow, area_code, day))
 
-    # -- tiered sync: what the child nodes forward up ----------------------------------------
+    # -- tiered sync: what the parent sends down and the children forward up -------------
     @receive_synced_events()
     def receive_synced(self, event):
         with self.uow() as uow:

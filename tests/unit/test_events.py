@@ -9,7 +9,7 @@ from shared.events import EXTENSIONS, EnvelopeError, Event, area_words, format_t
 def make_event(**changes):
     base = dict(type="eldernet.registry.FacilityRegistered", source="/eldernet/xinfu/registry",
                 subject="facility-1", data={"name": "新抚区养老院", "beds": 120},
-                stream_id="facility-1", stream_version=3, origin_node="xinfu", area_code="210402001002",
+                stream_id="facility-1", stream_version=3, origin_node="xinfu", origin_area="210402", area_code="210402001002",
                 time=datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc), correlation_id="c-1",
                 causation_id="e-0", schema_version=2,
                 recorded_time=datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc))

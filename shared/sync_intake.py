@@ -1,0 +1,255 @@
+"""The entrypoints that receive what other nodes send over sync links (docs/sync.md).
+
+    @receive_synced_events()
+    def receive_synced(self, event):
+        with self.uow() as uow:
+            uow.ingest(event)
+
+registers two consumers on the method:
+
+* :class:`ChildrenIntake` — on this node's broker, the quorum queue bound to ``eldernet.sync``
+  that the children's uplinks publish to;
+* :class:`ParentIntake` — on the parent's broker (over this node's own connection: a village
+  behind NAT only dials out), this node's queue ``eldernet.<service>.down.<node id>``.
+
+Both check who sent the message (RabbitMQ validates ``user_id`` against the publishing
+connection's user, so it cannot be forged), what it is about and where it was recorded; follow
+the link's chain of positions (shared/sync_link.py) to drop repeats and ask for what was lost;
+and take one message at a time so a link's order is kept. Control messages (re-send requests)
+travel the same queues.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from kombu import Connection, Exchange, Queue
+
+from shared.entrypoints import (DeadLetters, EventConsumer, RawQueueConsumer, consumer_queue,
+                                delivery_attempts)
+from shared.events import Event
+from shared.links import Neighbour, Topology
+from shared.publisher import ConfirmedPublisher, PublishError
+from shared.sync_link import (RESEND_FROM_HEADER, RESEND_TYPE, chain_step, link_position, received_cursor,
+                              resend_request)
+from shared.topology import (DEAD_LETTER_EXCHANGE, LINK_QUEUE_ARGUMENTS, SYNC_EXCHANGE, child_link_queue, consumer_queue_name,
+                             dead_letter_queue_name, resend_routing_key)
+from shared.unit_of_work import InboxEntry
+
+log = logging.getLogger(__name__)
+
+RESEND_INTERVAL = 5.0  # seconds between two re-send requests on one link while a gap lasts
+
+
+class _LinkIntake(EventConsumer):
+    """What both directions share: sender check, control messages, the chain, the hold."""
+
+    prefetch_count = 1  # one at a time: a link's events are stored in the order they were sent
+
+    def __init__(self, **kwargs):
+        super().__init__("*", **kwargs)
+        self._last_request: dict[str, float] = {}
+
+    def receive(self, body, message, peer: Neighbour, link: str) -> None:
+        attempts = delivery_attempts(message)
+        properties = message.properties
+        if properties.get("type") == RESEND_TYPE:
+            self.on_resend(peer, int((message.headers or {}).get(RESEND_FROM_HEADER, 0)))
+            self.queue_consumer.ack_message(message)
+            return
+        event = self.parse_or_park(body, message, attempts)
+        if event is None:
+            return
+        refusal = self.link_refusal(peer, event) or self._unchained(message)
+        if refusal:
+            self.metrics.sync_refused.labels(link=link, **self.link_labels).inc()
+            self._dead_letter(message, "refused", refusal, attempts)
+            return
+        prev, pos = link_position(message.headers)
+        cursor = received_cursor(peer.id)
+        have = self.events.link_received(cursor)
+        step = chain_step(have, prev, pos)
+        if step == "duplicate":
+            self._duplicate(message)
+        elif step == "gap":
+            self._gap(peer, link, have, message)
+        elif self.events.seen(self.consumer_name, event):
+            self.events.advance_link(cursor, pos)  # stored already (another path): just move on
+            self._duplicate(message)
+        else:
+            self.metrics.sync_received.labels(link=link, **self.link_labels).inc()
+            self.spawn(message, InboxEntry(self.consumer_name, event, link_cursor=(cursor, pos)), attempts)
+
+    @property
+    def link_labels(self) -> dict:
+        return {"node": self.events.node.id, "service": self.service}
+
+    def refuse_sender(self, message, sender: str | None, expected: str) -> None:
+        self.metrics.sync_refused.labels(link="unknown", **self.link_labels).inc()
+        self._dead_letter(message, "refused", f"sender {sender!r} is not {expected}", delivery_attempts(message))
+
+    @staticmethod
+    def _unchained(message) -> str | None:
+        return None if link_position(message.headers) else "no link position headers (not sent by a link relay)"
+
+    def _gap(self, peer: Neighbour, link: str, have: int, message) -> None:
+        """Lost messages before this one: drop it, ask the sender to re-send from what we have."""
+        self.metrics.sync_gaps.labels(link=link, **self.link_labels).inc()
+        now = time.monotonic()
+        if now - self._last_request.get(peer.id, 0.0) >= RESEND_INTERVAL:
+            log.warning("%s: gap on link %s after position %d; asking %s to re-send", self.queue_name, link,
+                        have, peer.id)
+            try:
+                self.request_resend(peer, have)
+                self._last_request[peer.id] = now
+            except PublishError as error:
+                log.warning("%s: cannot ask %s to re-send now: %s", self.queue_name, peer.id, error)
+        self.queue_consumer.ack_message(message)
+
+    # -- per direction ----------------------------------------------------------------------
+    def link_refusal(self, peer: Neighbour, event: Event) -> str | None:
+        raise NotImplementedError
+
+    def on_resend(self, peer: Neighbour, from_position: int) -> None:
+        raise NotImplementedError
+
+    def request_resend(self, peer: Neighbour, from_position: int) -> None:
+        raise NotImplementedError
+
+
+class ChildrenIntake(_LinkIntake):
+    """Events the children forward up, on this node's ``eldernet.sync`` exchange."""
+
+    exchange = SYNC_EXCHANGE
+
+    def setup(self) -> None:
+        super().setup()
+        self.topology = self.events.topology
+        self.requests = ConfirmedPublisher(
+            self.container.config["AMQP_URI"], "",
+            queues=[(child_link_queue(self.service, c.id), LINK_QUEUE_ARGUMENTS) for c in self.topology.children])
+
+    def stop(self) -> None:
+        self.requests.close()
+        super().stop()
+
+    def make_queue(self, service: str, method: str, registry) -> Queue:
+        types = tuple(registry.types) + (resend_routing_key(service),)
+        return consumer_queue(service, method, types, exchange_name=SYNC_EXCHANGE, single_active=True)
+
+    def handle_message(self, body, message) -> None:
+        sender = message.properties.get("user_id")
+        child = self.topology.child_by_user(sender)
+        if child is None:
+            self.refuse_sender(message, sender, "a child of this node (sync.children)")
+            return
+        self.receive(body, message, child, f"up:{child.id}")
+
+    def link_refusal(self, child: Neighbour, event: Event) -> str | None:
+        # Trust: a child speaks only for its own subtree — about its area, recorded inside it.
+        if not child.contains(event.area_code):
+            return (f"event {event.id} from child {child.id} is about area {event.area_code}, "
+                    f"outside the child's area {child.area_code}")
+        if not child.contains(event.origin_area):
+            return (f"event {event.id} from child {child.id} was recorded at {event.origin_node} "
+                    f"(area {event.origin_area}), outside the child's subtree {child.area_code}")
+        return None
+
+    def on_resend(self, child: Neighbour, from_position: int) -> None:
+        self.events.downlink(child.id).resend_from(from_position)
+
+    def request_resend(self, child: Neighbour, from_position: int) -> None:
+        self.requests.publish_batch([resend_request(child_link_queue(self.service, child.id), from_position,
+                                                    self.events.broker_user)])
+
+
+class ParentQueueConsumer(RawQueueConsumer):
+    """Consumes from the parent node's broker over this node's own (outgoing) connection."""
+
+    def setup(self):
+        parent = Topology.from_config(self.container.config).parent
+        self._parent_uri = parent.amqp_uri if parent else None
+        super().setup()
+
+    @property
+    def amqp_uri(self):
+        return self._parent_uri
+
+    def start(self):
+        # nameko waits until the consumers are ready; the parent may be unreachable for days, and
+        # the node must start and work meanwhile. The consume loop keeps reconnecting on its own.
+        if self._parent_uri is not None and not self._starting:
+            self._starting = True
+            self._gt = self.container.spawn_managed_thread(self.run)
+            self._gt.link(self._handle_thread_exited)
+
+    def stop(self):
+        if self._gt is not None:
+            super().stop()
+
+
+class ParentIntake(_LinkIntake):
+    """Events the parent sends down, from this node's queue on the parent's broker."""
+
+    queue_consumer = ParentQueueConsumer()
+
+    def setup(self) -> None:
+        self.service = self.container.service_name
+        self.events = self._event_sourced()
+        self.topology = self.events.topology
+        self.parent = self.topology.parent
+        if self.parent is None:
+            return  # the city, or a node not linked yet: nothing comes down
+        super().setup()
+
+    def make_queue(self, service: str, method: str, registry) -> Queue | None:
+        return None  # not on this node's broker (the runner declares only those)
+
+    def declare(self, service: str, method: str, registry) -> None:
+        self.queue_name = child_link_queue(service, self.events.node.id)
+        self.queue = Queue(self.queue_name, durable=True, queue_arguments=LINK_QUEUE_ARGUMENTS)
+        dead_letters = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
+        with Connection(self.container.config["AMQP_URI"]) as connection:  # parked here, on our own broker
+            Queue(dead_letter_queue_name(self.queue_name), exchange=dead_letters, routing_key=self.queue_name,
+                  durable=True)(connection.default_channel).declare()
+        self.requests = ConfirmedPublisher(self.parent.amqp_uri, SYNC_EXCHANGE, passive=True)
+
+    def stop(self) -> None:
+        if self.parent is not None:
+            self.requests.close()
+            super().stop()
+
+    def handle_message(self, body, message) -> None:
+        sender = message.properties.get("user_id")
+        if sender != self.parent.broker_user:
+            self.refuse_sender(message, sender, f"the parent node's broker user {self.parent.broker_user!r}")
+            return
+        self.receive(body, message, self.parent, f"down:{self.parent.id}")
+
+    def link_refusal(self, parent: Neighbour, event: Event) -> str | None:
+        node = self.events.node
+        if not (node.contains(event.area_code) or node.area_code.startswith(event.area_code)):
+            return f"event {event.id} is about area {event.area_code}, which neither lies in nor encloses {node.area_code}"
+        if node.contains(event.origin_area):
+            return f"event {event.id} was recorded in this node's own subtree ({event.origin_node}); it cannot come down"
+        return None
+
+    def on_resend(self, parent: Neighbour, from_position: int) -> None:
+        if self.events.uplink is not None:
+            self.events.uplink.resend_from(from_position)
+
+    def request_resend(self, parent: Neighbour, from_position: int) -> None:
+        self.requests.publish_batch([resend_request(resend_routing_key(self.service), from_position,
+                                                    self.events.broker_user)])
+
+
+def receive_synced_events(**kwargs):
+    """Decorate the service method that stores events received over sync links (both ways)."""
+    def register(fn):
+        ChildrenIntake.decorator(**kwargs)(fn)
+        ParentIntake.decorator(**kwargs)(fn)
+        return fn
+    return register
+
+
+__all__ = ["ChildrenIntake", "ParentIntake", "receive_synced_events", "consumer_queue_name"]

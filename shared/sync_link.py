@@ -1,0 +1,175 @@
+"""One direction of a sync link between two nodes: what crosses it, and how gaps are found.
+
+A link is followed by a :class:`LinkRelay` on the sending side: the outbox relay pointed at the
+peer, with its own cursor in the sender's database. Every message it sends carries the sender's
+store position of that event and of the previous event it sent on the same link (a chain). The
+receiver keeps, in its own database and in the same transaction as what it stores, the position
+it has everything up to. So the receiver can tell, message by message:
+
+* ``prev <= have < pos`` — the next one: apply it;
+* ``pos <= have`` — sent again (a cursor reset, a re-sent batch): drop it;
+* ``prev > have`` — something between was lost (an expired or purged queue, a restored
+  database): drop it and ask the sender to re-send from ``have`` (anti-entropy). The sender
+  moves its cursors back; what the receiver already has comes again and is dropped.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from shared import cursors
+from shared.events import Event
+from shared.links import Neighbour, Topology
+from shared.outbox import OutboxRelay, to_message
+from shared.publisher import OutgoingMessage
+from shared.store import events_table
+
+PREV_HEADER = "x-eldernet-link-prev"
+POS_HEADER = "x-eldernet-link-pos"
+RESEND_TYPE = "eldernet.sync.ResendRequested"  # a control message, not an event
+RESEND_FROM_HEADER = "x-eldernet-resend-from"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One direction of a link as the sender sees it."""
+
+    name: str                       # "up:<parent id>" or "down:<child id>"
+    peer: Neighbour
+    select: Callable[[Event], bool]
+    clause: sa.ColumnElement        # the same choice as SQL, for backlogs
+
+    @property
+    def cursor(self) -> str:
+        return f"sync:{self.name}"
+
+    @property
+    def sent_cursor(self) -> str:
+        return f"sync:{self.name}:sent"
+
+
+def uplink(topology: Topology) -> Link | None:
+    """To the parent: events about this node's area recorded in its subtree. The cursor is named
+    after the parent, so a child re-pointed to another parent sends that parent its history."""
+    if topology.parent is None:
+        return None
+    node = topology.node
+    c = events_table.c
+    clause = sa.and_(c.area_code.like(node.area_code + "%"),
+                     sa.or_(c.origin_area.is_(None), c.origin_area.like(node.area_code + "%")))
+    return Link(f"up:{topology.parent.id}", topology.parent,
+                lambda e: topology.goes_up(e.area_code, e.origin_area), clause)
+
+
+def downlinks(topology: Topology) -> list[Link]:
+    return [_downlink(child) for child in topology.children]
+
+
+def _downlink(child: Neighbour) -> Link:
+    c = events_table.c
+    enclosing = [child.area_code[:n] for n in (2, 4, 6, 9) if n < len(child.area_code)]
+    clause = sa.and_(sa.or_(c.area_code.like(child.area_code + "%"), c.area_code.in_(enclosing)),
+                     sa.or_(c.origin_area.is_(None), sa.not_(c.origin_area.like(child.area_code + "%"))))
+    return Link(f"down:{child.id}", child, lambda e: Topology.goes_down(child, e.area_code, e.origin_area), clause)
+
+
+def received_cursor(peer_id: str) -> str:
+    """The receiver's cursor: the sender's position it has everything up to."""
+    return f"sync:in:{peer_id}"
+
+
+def chain_step(have: int, prev: int, pos: int) -> str:
+    """What to do with a message on a link: ``apply``, ``duplicate`` or ``gap``."""
+    if pos <= have:
+        return "duplicate"
+    # prev < have happens when the sender's choice of events changed (a config change): all it
+    # sent before this one is here already, so this one is next.
+    return "apply" if prev <= have else "gap"
+
+
+def link_position(message_headers) -> tuple[int, int] | None:
+    headers = message_headers or {}
+    if PREV_HEADER not in headers or POS_HEADER not in headers:
+        return None
+    return int(headers[PREV_HEADER]), int(headers[POS_HEADER])
+
+
+def resend_request(routing_key: str, from_position: int, user_id: str) -> OutgoingMessage:
+    return OutgoingMessage(routing_key=routing_key, body=b"{}", properties=dict(
+        type=RESEND_TYPE, delivery_mode=2, user_id=user_id, content_type="application/json",
+        application_headers={RESEND_FROM_HEADER: int(from_position)}))
+
+
+def link_backlog(conn: Connection, link: Link) -> tuple[int, int, object]:
+    """(cursor, events the link still has to send, recorded time of the oldest of them)."""
+    position = cursors.get(conn, link.cursor)
+    backlog, oldest = conn.execute(
+        sa.select(sa.func.count(), sa.func.min(events_table.c.recorded_time))
+        .where(events_table.c.position > position, link.clause)).one()
+    return position, backlog, oldest
+
+
+class LinkRelay(OutboxRelay):
+    """The outbox relay following one link: chain headers, the sender's user id, re-sends."""
+
+    def __init__(self, store, publisher, link: Link, *, user_id: str, routing_key: str | None = None,
+                 **kwargs):
+        """``routing_key``: fixed (a child's own queue) or None for the event's own routing key."""
+        super().__init__(store, publisher, name=link.cursor, select=link.select, **kwargs)
+        self.link = link
+        self.user_id = user_id
+        self.routing_key = routing_key
+        self._resend_from: int | None = None
+        self._lock = threading.Lock()
+
+    def resend_from(self, position: int) -> None:
+        """Asked by the receiver (or an operator): go back to ``position``. Done by the relay's
+        own loop, so a batch in flight cannot move the cursors past it afterwards."""
+        with self._lock:
+            self._resend_from = max(0, int(position))
+        self.wake.set()
+
+    def publish_pending(self) -> int:
+        self._apply_resend()
+        with self.store.engine.connect() as conn:
+            position, prev = cursors.get(conn, self.link.cursor), cursors.get(conn, self.link.sent_cursor)
+        published = 0
+        while True:
+            events = self.store.read_all(position, self.batch_size)
+            if not events:
+                return published
+            chosen = [e for e in events if self.select(e)]
+            if chosen:
+                messages = []
+                for event in chosen:
+                    messages.append(self._message(event, prev))
+                    prev = event.position
+                self.publisher.publish_batch(messages)
+            position = events[-1].position
+            with self.store.engine.begin() as conn:
+                cursors.advance(conn, self.link.cursor, position)
+                cursors.advance(conn, self.link.sent_cursor, prev)
+            published += len(chosen)
+            self.on_published(chosen)
+
+    def _apply_resend(self) -> None:
+        with self._lock:
+            position, self._resend_from = self._resend_from, None
+        if position is None:
+            return
+        with self.store.engine.begin() as conn:
+            current = cursors.get(conn, self.link.cursor)
+            target = min(position, current)
+            cursors.advance(conn, self.link.cursor, target)
+            cursors.advance(conn, self.link.sent_cursor, target)
+
+    def _message(self, event: Event, prev: int) -> OutgoingMessage:
+        message = to_message(event)
+        headers = {PREV_HEADER: prev, POS_HEADER: event.position}
+        return OutgoingMessage(routing_key=self.routing_key or message.routing_key, body=message.body,
+                               properties=dict(message.properties, user_id=self.user_id,
+                                               application_headers=headers))
