@@ -18,7 +18,8 @@ from shared.sync_status import sync_status
 from shared.topology import SYNC_EXCHANGE
 from services.registry.service import RegistryService
 from tests.support.broker import get_all, wait_for
-from tests.support.network import Network
+from shared.local_network import LocalNetwork
+from tests.support.tcp_proxy import TcpProxy
 
 TOWN_TREE = [{"code": "2104", "name": "抚顺市", "tier": "city"},
              {"code": "210402", "name": "新抚区", "tier": "district", "parent": "2104"},
@@ -32,9 +33,10 @@ UP = {"node": "xinfu-s03", "service": "registry", "handler": "receive_synced"}
 @pytest.fixture
 def network(container_factory, node_config, tmp_path):
     """The town (top of this little network) and its village, whose link can be cut."""
-    net = Network(node_config, tmp_path)
+    net = LocalNetwork(node_config, tmp_path, prefix=f"eldernet-test-{uuid.uuid4().hex[:6]}")
+    proxy = TcpProxy()
     net.add("xinfu-s03", "town", "210402003")
-    net.add("xinfu-s03-c001", "village", VILLAGE, parent="xinfu-s03", cut_able=True)
+    net.add("xinfu-s03-c001", "village", VILLAGE, parent="xinfu-s03", proxy=proxy)
     town = container_factory(RegistryService, net.config("xinfu-s03"))
     village = container_factory(RegistryService, net.config("xinfu-s03-c001"))
     town.start()
@@ -45,6 +47,7 @@ def network(container_factory, node_config, tmp_path):
     yield net, town, village
     village.stop()
     town.stop()
+    proxy.close()
     net.close()
 
 
@@ -170,7 +173,7 @@ def test_only_a_child_may_speak_for_its_area_and_subtree(network, node_config):
     head = store_of(town).head_position()
     genuine = next(e for e in store_of(village).read_all(0, 1000) if e.type.endswith("FacilityRegistered"))
     village_node, town_node = net.nodes["xinfu-s03-c001"], net.nodes["xinfu-s03"]
-    as_village = f"amqp://{village_node.user}:test-link-secret@127.0.0.1:5672/{town_node.vhost}"
+    as_village = village_node.amqp_uri(vhost=town_node.vhost)
     outside = genuine.replace(id=str(uuid.uuid4()), area_code="210402003002", stream_id="facility-forged",
                               subject="facility-forged", stream_version=1)
     not_from_below = genuine.replace(id=str(uuid.uuid4()), origin_node="fushun", origin_area="2104",
@@ -192,7 +195,7 @@ def test_a_sibling_cannot_publish_as_another_node(network):
     """The broker itself refuses a message whose user_id is not the publishing user."""
     net, _, _ = network
     village_node, town_node = net.nodes["xinfu-s03-c001"], net.nodes["xinfu-s03"]
-    as_village = f"amqp://{village_node.user}:test-link-secret@127.0.0.1:5672/{town_node.vhost}"
+    as_village = village_node.amqp_uri(vhost=town_node.vhost)
     with pytest.raises(pika.exceptions.AMQPError):
         publish(as_village, "xinfu-s03-c002", b"{}", routing_key="eldernet.registry.FacilityRegistered")
 
