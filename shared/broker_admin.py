@@ -47,19 +47,18 @@ class BrokerAdmin:
                 "with the rabbitmq_management plugin? (`make services` sets both up)") from None
 
     def ensure_vhost(self, vhost: str, user: str = "guest") -> None:
-        quoted = urllib.parse.quote(vhost, safe="")
-        self.request("PUT", f"/api/vhosts/{quoted}", {"description": "eldernet node"})
-        self.request("PUT", f"/api/permissions/{quoted}/{urllib.parse.quote(user, safe='')}",
+        self.request("PUT", f"/api/vhosts/{quoted(vhost)}", {"description": "eldernet node"})
+        self.request("PUT", f"/api/permissions/{quoted(vhost)}/{quoted(user)}",
                      {"configure": ".*", "write": ".*", "read": ".*"})
 
     def ensure_user(self, user: str, password: str) -> None:
-        self.request("PUT", f"/api/users/{_q(user)}", {"password": password, "tags": ""})
+        self.request("PUT", f"/api/users/{quoted(user)}", {"password": password, "tags": ""})
 
     def delete_user(self, user: str) -> None:
-        self.request("DELETE", f"/api/users/{_q(user)}")
+        self.request("DELETE", f"/api/users/{quoted(user)}")
 
     def grant(self, vhost: str, user: str, configure: str, write: str, read: str) -> None:
-        self.request("PUT", f"/api/permissions/{_q(vhost)}/{_q(user)}",
+        self.request("PUT", f"/api/permissions/{quoted(vhost)}/{quoted(user)}",
                      {"configure": configure, "write": write, "read": read})
 
     def grant_child_link(self, parent_vhost: str, child_user: str, child_id: str) -> None:
@@ -71,18 +70,18 @@ class BrokerAdmin:
 
     def ensure_link_policy(self, vhost: str, max_length: int, message_ttl_ms: int) -> None:
         """Bound the children's link queues on a parent's vhost (shared/sync_relays.py)."""
-        self.request("PUT", f"/api/policies/{_q(vhost)}/{LINK_QUEUE_POLICY}", {
+        self.request("PUT", f"/api/policies/{quoted(vhost)}/{LINK_QUEUE_POLICY}", {
             "pattern": LINK_QUEUE_PATTERN, "apply-to": "queues", "priority": 1,
             "definition": {"max-length": max_length, "overflow": "reject-publish", "message-ttl": message_ttl_ms}})
 
     def delete_vhost(self, vhost: str) -> None:
-        self.request("DELETE", f"/api/vhosts/{urllib.parse.quote(vhost, safe='')}")
+        self.request("DELETE", f"/api/vhosts/{quoted(vhost)}")
 
     def queue(self, vhost: str, queue: str) -> dict:
         return self.request("GET", f"/api/queues/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(queue, safe='')}")
 
 
-def _q(name: str) -> str:
+def quoted(name: str) -> str:
     return urllib.parse.quote(name, safe="")
 
 

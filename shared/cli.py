@@ -91,11 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
     area_import.add_argument("-c", "--config", required=True, help="the node's config file")
     area_import.set_defaults(handler=_areas_import)
 
-    sync = commands.add_parser("sync", help="tiered sync with the parent node").add_subparsers(title="sync commands")
-    sync_status = sync.add_parser("status", help="per service: events waiting to go up, their lag, the last move "
-                                                 "(read from the node's databases; works while the link is down)")
+    sync = commands.add_parser("sync", help="tiered sync with the parent and child nodes").add_subparsers(
+        title="sync commands")
+    sync_status = sync.add_parser("status", help="per service and link: events waiting to be sent, their lag, what "
+                                                 "was received, held events (read from the node's databases; works "
+                                                 "while a link is down)")
     sync_status.add_argument("-c", "--config", required=True, help="the node's config file")
     sync_status.set_defaults(handler=_sync_status)
+    reconcile = sync.add_parser(
+        "reconcile", help="ask a neighbour to re-send everything it holds for this node over a link",
+        description="Run at the receiving end. Sets this node's received cursor for the peer back and asks the "
+                    "peer to re-send from there: what is here already is dropped, what is missing is stored. "
+                    "The peer does it when it is running; the request waits in the broker until then.")
+    reconcile.add_argument("-c", "--config", required=True, help="the node's config file")
+    reconcile.add_argument("--peer", required=True, help="the parent's or a child's node id")
+    reconcile.add_argument("--from", dest="from_position", type=_non_negative_int, default=0,
+                           help="the peer's store position to re-send after (default 0: everything)")
+    reconcile.set_defaults(handler=_sync_reconcile)
 
     demo = commands.add_parser("demo", help="run a four-tier network (city, district, town, village) on this machine")
     demo.add_argument("--seconds", type=float, default=3.0, help="how long to let the network run before stopping")
@@ -133,6 +145,12 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days >= 1")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a store position (a whole number >= 0)")
+    return int(text)
 
 
 # The domain's field names, as the operator typed them on the command line.
@@ -289,6 +307,25 @@ def _sync_status(args) -> int:
     from shared.sync_status import print_sync_status, sync_status
 
     print_sync_status(sync_status(load_config(args.config)))
+    return 0
+
+
+def _sync_reconcile(args) -> int:
+    from shared.config import ConfigError, load_config
+    from shared.publisher import PublishError
+    from shared.sync_reconcile import reconcile
+
+    try:
+        lines = reconcile(load_config(args.config), args.peer, args.from_position)
+    except PublishError as error:
+        print(f"eldernet: cannot reach the broker of the link ({error}); is it running? nothing was asked",
+              file=sys.stderr)
+        return 1
+    except ConfigError as error:
+        print(f"eldernet: {error}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
     return 0
 
 

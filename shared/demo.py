@@ -1,17 +1,20 @@
 """``eldernet demo``: a four-tier network on this machine, each tier its own node.
 
 Fushun city (2104) → Xinfu district (210402) → a street of Xinfu (210402003) → one of its
-communities (210402003001), and Enyang district (511903) of Bazhong: each node gets its own
-vhost, data directory and metrics port, and runs its services in its own OS process. The demo
-loads the seed data set (DOMAIN.md's real figures, scaled 1:100) into the Fushun city node and the
-Enyang district node through the registry's own commands, then prints the tier statistics the
-seed documents are about, and checks every node over RPC and on the broker. Tiered sync (each
-tier's data flowing up to the city) joins when it is built; see the README's roadmap.
+communities (210402003001), linked by tiered sync, and Enyang district (511903) of Bazhong on its
+own: each node gets its own vhost, broker user (with rights on its parent's vhost for its link
+only), data directory and metrics port, and runs its services in its own OS process. The demo
+loads the seed data set (DOMAIN.md's real figures, scaled 1:100) through the registry's own
+commands, each record at its home node (the area tree at the city, a community's elders at the
+community's node), waits until the city holds everything its tiers recorded, then prints the
+tier statistics the seed documents are about and the status of every node and sync link.
+Each run starts afresh: it removes what an earlier run left (vhosts, users, data directory).
 """
 from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,12 +23,15 @@ import urllib.request
 from dataclasses import dataclass
 
 import amqp
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.broker_admin import BrokerAdmin, BrokerAdminError
 from shared.config import load_config
+from shared.local_network import LocalNetwork
 from shared.nodeconfig import write_node_config
 from shared.publisher import connection_params
 from shared.status import node_status
+from shared.sync_status import print_sync_status, sync_status
 from shared.topology import EVENTS_EXCHANGE
 
 TAP_QUEUE = "eldernet.demo.tap"
@@ -47,9 +53,9 @@ NETWORK = (
     DemoNode("xinfu-s03-c001", "village", "210402003001", "xinfu-s03", "one of its communities (社区)"),
     DemoNode("enyang", "district", "511903", "bazhong", "Enyang district of Bazhong (巴中市恩阳区)"),
 )
-# Which node holds which slice of the seed data, and whose statistics the demo prints.
-SEED_HOLDERS = {"fushun": "2104", "enyang": "511903"}
-STATISTICS = (("fushun", "2104"), ("fushun", "210402"), ("enyang", "511903"))
+NODES = {node.id: node for node in NETWORK}
+# Whose statistics the demo prints: the city's from what synced up, each tier's from its own node.
+STATISTICS = (("fushun", "2104"), ("xinfu", "210402"), ("xinfu-s03-c001", "210402003001"), ("enyang", "511903"))
 SEED_SCALE = 100
 BASE_METRICS_PORT = 9460
 BASE_HTTP_PORT = 8460  # each node's HTTP API (docs/api.md): 8460 for the city, 8461 the district, …
@@ -76,6 +82,7 @@ def run_demo(data_dir: str = "var/demo", seconds: float = 3.0, keep_running: boo
         _load_seed(configs, scale)
         _print_statistics(configs)
         _report(configs)
+        _print_sync(configs)
         if keep_running:
             say("nodes are running; metrics on ports "
                 f"{BASE_METRICS_PORT}-{BASE_METRICS_PORT + len(NETWORK) - 1}, HTTP APIs on "
@@ -91,17 +98,27 @@ def run_demo(data_dir: str = "var/demo", seconds: float = 3.0, keep_running: boo
 
 
 def _prepare_nodes(admin: BrokerAdmin, data_dir: str) -> dict[str, str]:
+    network = LocalNetwork({"ELDERNET": {}}, data_dir, prefix="eldernet", admin=admin)
+    for node in NETWORK:
+        network.forget(node.id)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    for node in NETWORK:  # all of them first: a parent's config lists its children
+        linked = node.parent in NODES
+        network.add(node.id, node.tier, node.area_code, node.parent if linked else None,
+                    upstream=None if linked else node.parent)
     configs = {}
     for index, node in enumerate(NETWORK):
+        generated = network.config(node.id)
         path = os.path.join(data_dir, node.id, "node.yaml")
         write_node_config(path, node_id=node.id, tier=node.tier, area_code=node.area_code, parent=node.parent,
-                          data_dir=os.path.join(data_dir, node.id), metrics_port=BASE_METRICS_PORT + index,
-                          http_port=BASE_HTTP_PORT + index)
-        vhost = f"eldernet-{node.id}"
-        admin.ensure_vhost(vhost)
+                          amqp_uri=generated["AMQP_URI"], data_dir=os.path.join(data_dir, node.id),
+                          metrics_port=BASE_METRICS_PORT + index, http_port=BASE_HTTP_PORT + index,
+                          sync=generated["ELDERNET"]["sync"])
         _declare_tap(load_config(path)["AMQP_URI"])
         configs[node.id] = path
-        say(f"{node.tier:<8} {node.id:<15} area {node.area_code:<12} vhost {vhost:<24} {node.label}")
+        link = f"-> {node.parent}" if node.parent in NODES else "(top of its network here)"
+        say(f"{node.tier:<8} {node.id:<15} area {node.area_code:<12} vhost {network.nodes[node.id].vhost:<24} "
+            f"{link:<14} {node.label}")
     return configs
 
 
@@ -148,35 +165,59 @@ def _wait_until_announced(configs: dict[str, str], processes: dict, timeout: flo
 
 
 def _load_seed(configs: dict[str, str], scale: int) -> None:
-    """Load the registry seed through each holder node's registry (found by name, not imported)."""
-    from nameko.standalone.rpc import ClusterRpcProxy
-
+    """Load the registry seed, each record at its home node (single writer): the area tree and
+    the city's own records at the city, each tier's records at its node once the tree has come
+    down to it. Then wait until the city holds what every tier recorded (tiered sync)."""
     seed_module = importlib.import_module("services.registry.seed")
     loader = importlib.import_module("services.registry.seed_loader")
     seed = seed_module.build_seed(scale=scale)
-    for node_id, area_code in SEED_HOLDERS.items():
-        part = loader.part_of(seed, area_code)
-        say(f"loading the seed of {area_code} into node {node_id} (scale 1:{scale}): "
+    for node in NETWORK:
+        children = tuple(n.area_code for n in NETWORK if n.parent == node.id)
+        top = node.parent not in NODES
+        part = loader.part_of(seed, node.area_code, excluding=children, with_areas=top)
+        if not top:
+            _wait_for(lambda: _holds_area(configs[node.id], node.area_code), 120,
+                      f"the area tree to reach node {node.id}")
+        say(f"loading the seed records homed at node {node.id} (scale 1:{scale}): "
             + ", ".join(f"{len(v)} {k}" for k, v in part.items()))
         started = time.monotonic()
-        with ClusterRpcProxy(load_config(configs[node_id]), timeout=300) as cluster:
-            if _already_loaded(cluster.registry, area_code):
-                say(f"  node {node_id} already holds it (a previous run); not loading twice")
-                continue
+        with ClusterRpcProxy(load_config(configs[node.id]), timeout=300) as cluster:
             loader.load(cluster.registry, part, progress=lambda line: say("  " + line))
         say(f"  loaded in {time.monotonic() - started:.1f} s")
+    expected = len(loader.part_of(seed, "2104")["facilities"])
+    started = time.monotonic()
+    _wait_for(lambda: _facilities(configs["fushun"], "2104") >= expected, 300,
+              f"the city to hold all {expected} facilities of its tiers",
+              progress=lambda: f"city holds {_facilities(configs['fushun'], '2104')}/{expected} facilities")
+    say(f"the city holds every tier's records ({expected} facilities) {time.monotonic() - started:.1f} s after loading")
 
 
-def _already_loaded(registry, area_code: str) -> bool:
+def _wait_for(condition, timeout: float, what: str, progress=None) -> None:
+    deadline, last_said = time.monotonic() + timeout, 0.0
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"[demo] gave up waiting for {what} after {timeout:.0f} s; see the nodes' node.log")
+        if progress and time.monotonic() - last_said > 2:
+            say("  " + progress())
+            last_said = time.monotonic()
+        time.sleep(0.3)
+
+
+def _holds_area(config_path: str, area_code: str) -> bool:
     try:
-        return registry.statistics(area_code)["elders"]["60+"] > 0
-    except Exception:  # noqa: BLE001 - NotFound over RPC: the area is not there yet
+        with ClusterRpcProxy(load_config(config_path), timeout=10) as cluster:
+            cluster.registry.statistics(area_code)
+        return True
+    except Exception:  # noqa: BLE001 - NotFound over RPC: not there yet
         return False
 
 
-def _print_statistics(configs: dict[str, str]) -> None:
-    from nameko.standalone.rpc import ClusterRpcProxy
+def _facilities(config_path: str, area_code: str) -> int:
+    with ClusterRpcProxy(load_config(config_path), timeout=30) as cluster:
+        return sum(cluster.registry.statistics(area_code)["facilities_by_kind"].values())
 
+
+def _print_statistics(configs: dict[str, str]) -> None:
     say("tier statistics (targets: 35-40 beds per 1 000 elders, nursing-type beds >= 60 %, "
         "community coverage >= 80 % urban / >= 70 % rural):")
     say(f"  {'area':<24} {'60+':>6} {'80+':>5} {'100+':>4} {'beds':>5} {'/1000':>6} {'nursing%':>8} "
@@ -197,8 +238,6 @@ def _fmt(value) -> str:
 
 
 def _report(configs: dict[str, str]) -> None:
-    from nameko.standalone.rpc import ClusterRpcProxy
-
     say("every node is up; asking each over RPC and HTTP, and counting what reached its broker:")
     for node in NETWORK:
         config = load_config(configs[node.id])
@@ -208,6 +247,12 @@ def _report(configs: dict[str, str]) -> None:
         say(f"  {node.id:<15} tier {status['tier']:<8} events stored {status['head_position']:>4}  "
             f"outbox backlog {status['outbox_backlog']}  events on the broker {on_broker}  "
             f"{_health(config['WEB_SERVER_ADDRESS'])}")
+
+
+def _print_sync(configs: dict[str, str]) -> None:
+    say("sync links of every node (`eldernet sync status -c <node.yaml>`):")
+    for node in NETWORK:
+        print_sync_status(sync_status(load_config(configs[node.id])))
 
 
 def _health(address: str) -> str:

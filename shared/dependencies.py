@@ -150,8 +150,12 @@ class EventSourced(DependencyProvider):
         self.poll_interval = float(outbox.get("poll_interval", 0.05))
         self.relay = OutboxRelay(self.store, ConfirmedPublisher(config["AMQP_URI"], EVENTS_EXCHANGE),
                                  batch_size=int(outbox.get("batch_size", 500)), on_published=self._published)
-        self.sync = SyncRelays(self.store, self.topology, self.service, config["AMQP_URI"],
-                               section.get("sync") or {}, int(outbox.get("batch_size", 500)))
+        # Only a service that can take synced events in (@receive_synced_events) sends them out:
+        # its peers run the same service, with the same intake.
+        syncing = any(getattr(e, "receives_synced_events", False) for e in self.container.entrypoints)
+        self.sync = SyncRelays(self.store, self.topology if syncing else Topology(self.node, None),
+                               self.service, config["AMQP_URI"], section.get("sync") or {},
+                               int(outbox.get("batch_size", 500)))
         self._stopping = threading.Event()
 
     @property
@@ -165,7 +169,7 @@ class EventSourced(DependencyProvider):
         self._stopping.clear()
         self._relay_thread = self.container.spawn_managed_thread(
             self._run_relay, identifier=f"{self.service}.outbox_relay")
-        self.sync.refresh_backlogs()
+        self.sync.watch_backlogs()
         self._sync_threads = self.sync.start(self.container.spawn_managed_thread, self._stopping.is_set,
                                              self.poll_interval)
 

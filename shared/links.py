@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from shared.config import ConfigError, eldernet_section
-from shared.node import Node, Tier
+from shared.events import is_area_code
+from shared.node import Node
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ def _parent(node: Node, sync: Mapping) -> Neighbour | None:
     entry = sync.get("parent")
     if entry is None and sync.get("parent_amqp_uri"):
         # The first form of the config: only the URI; the parent's id and area from node.*.
+        if node.tier.parent_tier is None:
+            raise ConfigError("sync.parent_amqp_uri: a city node is the top of the network and has no parent")
         entry = {"id": node.parent, "amqp_uri": sync["parent_amqp_uri"],
                  "area_code": node.area_code[:node.tier.parent_tier.area_code_length]}
     if entry is None:
@@ -110,7 +113,7 @@ def _neighbour(path: str, entry) -> Neighbour:
     node_id, area_code = str(entry.get("id") or ""), str(entry.get("area_code") or "")
     if not node_id:
         raise ConfigError(f"{path}.id: required")
-    if not area_code.isdigit():
+    if not is_area_code(area_code):
         raise ConfigError(f"{path}.area_code {area_code!r}: a GB/T 2260 area code is required")
     return Neighbour(id=node_id, area_code=area_code, broker_user=str(entry.get("broker_user") or node_id),
                      amqp_uri=entry.get("amqp_uri") or None)

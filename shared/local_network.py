@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from typing import Any, Callable
 
-from shared.broker_admin import BrokerAdmin
+from shared.broker_admin import BrokerAdmin, BrokerAdminError, quoted
 
 BROKER = "127.0.0.1:5672"
 LINK_QUEUE_TTL_MS = 14 * 24 * 3600 * 1000  # a fortnight: longer than a village is expected to be away
@@ -29,6 +29,7 @@ class LocalNode:
     user: str
     password: str
     proxy: Any = None  # something with a ``port`` the link goes through (a test's TCP proxy)
+    upstream: str | None = None  # the parent's id when the parent is outside this network
     children: list = field(default_factory=list)
 
     def amqp_uri(self, via: str = BROKER, vhost: str | None = None) -> str:
@@ -48,11 +49,12 @@ class LocalNetwork:
         self.nodes: dict[str, LocalNode] = {}
 
     def add(self, node_id: str, tier: str, area_code: str, parent: str | None = None,
-            proxy: Any = None) -> LocalNode:
-        """A node on the broker; ``proxy``: its link to the parent goes through ``proxy.port``."""
+            proxy: Any = None, upstream: str | None = None) -> LocalNode:
+        """A node on the broker; ``proxy``: its link to the parent goes through ``proxy.port``;
+        ``upstream``: the id of its parent when that is not part of this network."""
         node = LocalNode(node_id, tier, area_code, self.nodes[parent] if parent else None,
                          vhost=f"{self.prefix}-{node_id}", user=f"{self.prefix}-{node_id}",
-                         password=self.password(node_id), proxy=proxy)
+                         password=self.password(node_id), proxy=proxy, upstream=upstream)
         self.admin.ensure_vhost(node.vhost)  # the management user may look in (status, tests)
         self.admin.ensure_user(node.user, node.password)
         self.admin.grant(node.vhost, node.user, ".*", ".*", ".*")
@@ -69,7 +71,7 @@ class LocalNetwork:
         config["AMQP_URI"] = node.amqp_uri()
         section = config["ELDERNET"]
         section["node"] = {"id": node.id, "tier": node.tier, "area_code": node.area_code,
-                           "parent": node.parent.id if node.parent else _parent_id_above(node)}
+                           "parent": node.parent.id if node.parent else node.upstream or _parent_id_above(node)}
         section["data_dir"] = os.path.join(str(self.data_dir), node.id)
         sync = {"children": [{"id": c.id, "area_code": c.area_code, "broker_user": c.user} for c in node.children]}
         if node.parent is not None:
@@ -84,6 +86,14 @@ class LocalNetwork:
         for node in self.nodes.values():
             self.admin.delete_vhost(node.vhost)
             self.admin.delete_user(node.user)
+
+    def forget(self, node_id: str) -> None:
+        """Remove what an earlier run left on the broker for ``node_id`` (its vhost and user)."""
+        for path in (f"/api/vhosts/{quoted(f'{self.prefix}-{node_id}')}", f"/api/users/{quoted(f'{self.prefix}-{node_id}')}"):
+            try:
+                self.admin.request("DELETE", path)
+            except BrokerAdminError:
+                pass  # not there: nothing to forget
 
 
 def _parent_id_above(node: LocalNode) -> str | None:

@@ -14,7 +14,8 @@ DEFAULT_HTTP_PORT = 8000
 
 def node_config(node_id: str, tier: str, area_code: str, parent: str | None = None,
                 amqp_uri: str | None = None, data_dir: str | None = None,
-                metrics_port: int | None = None, http_port: int | None = None) -> dict:
+                metrics_port: int | None = None, http_port: int | None = None, sync: dict | None = None) -> dict:
+    """``sync``: the node's links (``parent`` and ``children``, docs/configuration.md)."""
     try:
         node = Node(node_id, Tier(tier), area_code, parent)  # validates, naming the bad field
     except ValueError as error:
@@ -26,6 +27,7 @@ def node_config(node_id: str, tier: str, area_code: str, parent: str | None = No
             "node": {"id": node.id, "tier": node.tier.value, "area_code": node.area_code, "parent": node.parent},
             "data_dir": data_dir or os.path.join("var", node.id),
             "metrics": {"port": metrics_port},
+            **({"sync": sync} if sync else {}),
         },
     }
 

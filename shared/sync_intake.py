@@ -24,6 +24,7 @@ import logging
 import time
 
 from kombu import Connection, Exchange, Queue
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from shared.entrypoints import (DeadLetters, EventConsumer, RawQueueConsumer, consumer_queue,
                                 delivery_attempts)
@@ -45,6 +46,7 @@ class _LinkIntake(EventConsumer):
     """What both directions share: sender check, control messages, the chain, the hold."""
 
     prefetch_count = 1  # one at a time: a link's events are stored in the order they were sent
+    receives_synced_events = True  # what EventSourced looks for before it starts the service's links
 
     def __init__(self, **kwargs):
         super().__init__("*", **kwargs)
@@ -241,6 +243,13 @@ class ParentIntake(_LinkIntake):
     def request_resend(self, parent: Neighbour, from_position: int) -> None:
         self.requests.publish_batch([resend_request(resend_routing_key(self.service), from_position,
                                                     self.events.broker_user)])
+
+
+def takes_synced_events(service_class: type) -> bool:
+    """Whether a service class has a ``@receive_synced_events`` method (and so has sync links)."""
+    return any(isinstance(entrypoint, _LinkIntake)
+               for name in dir(service_class)
+               for entrypoint in getattr(getattr(service_class, name, None), ENTRYPOINT_EXTENSIONS_ATTR, ()))
 
 
 def receive_synced_events(**kwargs):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
+import sqlalchemy as sa
+
 from shared import metrics as kernel_metrics
 from shared.broker_admin import user_of
 from shared.events import Event
@@ -35,6 +37,7 @@ class SyncRelays:
         self.metrics = kernel_metrics.metrics()
         self.labels = {"node": topology.node.id, "service": service}
         self.queue_limit = int(sync_config.get("link_queue_limit", DEFAULT_LINK_QUEUE_LIMIT))
+        self._closed = False
         self.uplink: LinkRelay | None = None
         self.downlinks: dict[str, LinkRelay] = {}
         up = uplink(topology)
@@ -61,20 +64,34 @@ class SyncRelays:
                       identifier=f"{self.service}.sync.{relay.link.name}") for relay in self.relays]
 
     def committed(self, events: list[Event]) -> None:
-        """New events in the store: count them into each link's backlog and wake the relays."""
+        """New events in the store: wake the relays whose links they cross."""
         for relay in self.relays:
-            waiting = sum(1 for e in events if relay.link.select(e))
-            if waiting:
-                self.metrics.sync_backlog.labels(link=relay.link.name, **self.labels).inc(waiting)
+            if any(relay.link.select(e) for e in events):
                 relay.wake.set()
 
-    def refresh_backlogs(self) -> None:
-        with self.store.engine.connect() as conn:
-            for relay in self.relays:
-                self.metrics.sync_backlog.labels(link=relay.link.name, **self.labels).set(
-                    link_backlog(conn, relay.link)[1])
+    def watch_backlogs(self) -> None:
+        """Each link's backlog gauge is counted in the store when Prometheus scrapes: always right,
+        whatever the relays and writers are doing meanwhile, and nothing to keep in step."""
+        for relay in self.relays:
+            self.metrics.sync_backlog.labels(link=relay.link.name, **self.labels).set_function(
+                self._backlog_of(relay.link))
+
+    def _backlog_of(self, link: Link) -> Callable[[], float]:
+        last = [0]
+
+        def backlog() -> float:
+            if self._closed:
+                return last[0]
+            try:
+                with self.store.engine.connect() as conn:
+                    last[0] = link_backlog(conn, link)[1]
+            except sa.exc.SQLAlchemyError:
+                pass  # the database is busy or away: the last count stands
+            return last[0]
+        return backlog
 
     def close(self) -> None:
+        self._closed = True
         for relay in self.relays:
             relay.wake.set()
 
@@ -85,8 +102,6 @@ class SyncRelays:
             if events:
                 self.metrics.sync_forwarded.labels(**labels).inc(len(events))
                 self.metrics.sync_last_forwarded.labels(**labels).set_to_current_time()
-            with self.store.engine.connect() as conn:
-                self.metrics.sync_backlog.labels(**labels).set(link_backlog(conn, link)[1])
             if queue is not None and events:
                 self._check_queue(self.downlinks[link.peer.id], queue, labels)
         return sent

@@ -17,8 +17,9 @@ from shared.db import make_engine
 from shared.events import utcnow
 from shared.links import Topology
 from shared.node import database_url
-from shared.runner import node_services, service_name
+from shared.runner import load_service, node_services, service_name
 from shared.status import hide_password, sqlite_missing
+from shared.sync_intake import takes_synced_events
 from shared.sync_link import downlinks, link_backlog, received_cursor, uplink
 
 
@@ -62,7 +63,8 @@ def service_links(url: str, topology: Topology) -> dict:
 
 def sync_status(config: Mapping) -> dict:
     topology = Topology.from_config(config)
-    names = [service_name(entry) for entry in node_services(config)]
+    entries = [e for e in node_services(config) if takes_synced_events(load_service(e))]
+    names = [service_name(entry) for entry in entries]
     parent = topology.parent
     return {"node": topology.node, "parent": parent.id if parent else None,
             "parent_uri": hide_password(parent.amqp_uri) if parent else None,

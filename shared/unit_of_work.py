@@ -120,12 +120,12 @@ class UnitOfWork:
         return self.append(stream_id, expected_version, envelopes).events
 
     def append(self, stream_id: str, expected_version: int | None, events: Sequence[Event]) -> AppendResult:
-        """Append ready-made envelopes (sync and imports use this) and project them."""
-        started = time.perf_counter()
-        result = self.context.store.append(stream_id, expected_version, events, conn=self.conn)
-        self.context.projections.apply(self.conn, result.events)
-        self.context.on_appended(result.events, time.perf_counter() - started)
-        self.appended.extend(result.events)
+        """Append ready-made envelopes (sync and imports use this) and project them; events held
+        for this stream (shared/held.py) are stored right after it."""
+        result = self._append(stream_id, expected_version, events)
+        released = held.take(self.conn, stream_id)
+        if released:
+            self._ingest(released)
         return result
 
     def ingest(self, event: Event) -> list[Event]:
@@ -137,7 +137,10 @@ class UnitOfWork:
         # Serialize with every other append: a held event and the append that releases it must
         # not pass each other (on PostgreSQL two transactions could, each not seeing the other).
         self.context.store.lock_head(self.conn)
-        stored, pending = [], [event]
+        return self._ingest([event])
+
+    def _ingest(self, pending: list[Event]) -> list[Event]:
+        stored = []
         while pending:
             candidate = pending.pop(0)
             if self.context.store.contains(candidate, self.conn):
@@ -146,10 +149,18 @@ class UnitOfWork:
             if waiting_for:
                 held.hold(self.conn, candidate, waiting_for)
                 continue
-            stored += self.append(candidate.stream_id, candidate.stream_version - 1,
-                                  [candidate.replace(position=None)]).events
+            stored += self._append(candidate.stream_id, candidate.stream_version - 1,
+                                   [candidate.replace(position=None)]).events
             pending += held.take(self.conn, candidate.stream_id)
         return stored
+
+    def _append(self, stream_id: str, expected_version: int | None, events: Sequence[Event]) -> AppendResult:
+        started = time.perf_counter()
+        result = self.context.store.append(stream_id, expected_version, events, conn=self.conn)
+        self.context.projections.apply(self.conn, result.events)
+        self.context.on_appended(result.events, time.perf_counter() - started)
+        self.appended.extend(result.events)
+        return result
 
     def _waiting_for(self, event: Event) -> str | None:
         store = self.context.store

@@ -224,3 +224,29 @@ def publish(amqp_uri, user_id, event, routing_key=None):
     finally:
         connection.close()
     return json.loads(body) if body != b"{}" else None
+
+
+def test_an_operator_reconciles_a_link_from_either_end(network):
+    """`eldernet sync reconcile`: the peer re-sends everything it holds for this node; what is
+    here already is dropped, nothing changes (a restored or doubted store would be filled in)."""
+    from shared.sync_reconcile import reconcile
+
+    _, town, village = network
+    call(village, "register_facility", facility(1))
+    wait_for(lambda: village_kinds(town) == 1)
+    town_head, village_head = store_of(town).head_position(), store_of(village).head_position()
+    from_village = sample("eldernet_events_duplicates_total", UP)
+    down = {"node": "xinfu-s03-c001", "service": "registry", "handler": "receive_synced"}
+    from_town = sample("eldernet_events_duplicates_total", down)
+
+    assert reconcile(town.config, "xinfu-s03-c001") == [
+        "registry: asked xinfu-s03-c001 to re-send everything after its position 0"]
+    reconcile(village.config, "xinfu-s03")
+    wait_for(lambda: sample("eldernet_events_duplicates_total", UP) >= from_village + len(village_ids(village)),
+             timeout=30, message="the village's events re-sent and dropped at the town")
+    came_down = len([e for e in store_of(village).read_all(0, 10_000) if e.origin_node == "xinfu-s03"])
+    wait_for(lambda: sample("eldernet_events_duplicates_total", down) >= from_town + came_down,
+             timeout=30, message="the town's events re-sent and dropped at the village")
+    assert (store_of(town).head_position(), store_of(village).head_position()) == (town_head, village_head)
+    with pytest.raises(Exception, match="not a neighbour of node xinfu-s03"):
+        reconcile(town.config, "fushun")
