@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import Connection
 
-from shared import cursors, inbox, metrics as kernel_metrics
+from shared import cursors, handoff, inbox, metrics as kernel_metrics
 from shared.broker_admin import user_of
 from shared.config import eldernet_section
 from shared.db import make_engine
@@ -135,6 +135,7 @@ class EventSourced(DependencyProvider):
         engine = make_engine(database_url(config, self.service),
                              sqlite_synchronous=section.get("sqlite_synchronous", "FULL"))
         self.store = EventStore(engine)
+        handoff.register(self.registry, self.service)
         self.store.create_schema()
         self.projections = Projections(self.store, self.projection_list)
         self.projections.create_tables()
@@ -145,7 +146,7 @@ class EventSourced(DependencyProvider):
                                       registry=self.registry, projections=self.projections,
                                       on_appended=self._appended, on_committed=self._committed,
                                       home_node=lambda stream, area: self.topology.home_of(self.home_area(stream, area)),
-                                      references=self.references)
+                                      awaiting_handoff=self._awaiting_handoff, references=self.references)
         outbox = section.get("outbox") or {}
         self.poll_interval = float(outbox.get("poll_interval", 0.05))
         self.relay = OutboxRelay(self.store, ConfirmedPublisher(config["AMQP_URI"], EVENTS_EXCHANGE),
@@ -167,6 +168,7 @@ class EventSourced(DependencyProvider):
 
     def start(self) -> None:
         self._stopping.clear()
+        self._hand_over()
         self._relay_thread = self.container.spawn_managed_thread(
             self._run_relay, identifier=f"{self.service}.outbox_relay")
         self.sync.watch_backlogs()
@@ -211,6 +213,20 @@ class EventSourced(DependencyProvider):
             cursors.advance(conn, cursor, position)
 
     # -- internals -------------------------------------------------------------------------
+    def _hand_over(self) -> None:
+        """Re-homing: a child listed in the config now writes its area's records (shared/handoff.py)."""
+        def record(stream_id, expected_version, domain_events, area_code):
+            with UnitOfWork(self.context) as uow:
+                uow.record(stream_id, expected_version, domain_events, area_code=area_code, check_home=False)
+        for handed in handoff.hand_over(self.store, self.topology, record):
+            log.info("%s: records of area %s handed over to child node %s", self.service, handed.area_code,
+                     handed.to_node)
+
+    def _awaiting_handoff(self, conn, stream_id: str) -> str | None:
+        if handoff.needs_handoff(conn, self.store, self.topology, stream_id):
+            return self.topology.parent.id
+        return None
+
     def _run_relay(self) -> None:
         self.relay.run(self._stopping.is_set, self.poll_interval,
                        on_error=lambda error: self.metrics.publish_failures.labels(**self.labels).inc())

@@ -82,6 +82,22 @@ class LocalNetwork:
         section["sync"] = sync
         return config
 
+    def repoint(self, node_id: str, new_parent: str) -> None:
+        """Link ``node_id`` to another parent (a reorganised tier, a town node retired): rights on
+        the new parent's vhost; both parents' configs change (their services must restart)."""
+        node, parent = self.nodes[node_id], self.nodes[new_parent]
+        if node.parent is not None:
+            node.parent.children.remove(node)
+        self.admin.grant_child_link(parent.vhost, node.user, node.id)
+        node.parent = parent
+        parent.children.append(node)
+
+    def retire(self, node_id: str) -> None:
+        """Take ``node_id`` out of its parent's children (its vhost goes at ``close``)."""
+        node = self.nodes[node_id]
+        if node.parent is not None:
+            node.parent.children.remove(node)
+
     def close(self) -> None:
         for node in self.nodes.values():
             self.admin.delete_vhost(node.vhost)

@@ -29,6 +29,7 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from shared.entrypoints import (DeadLetters, EventConsumer, RawQueueConsumer, consumer_queue,
                                 delivery_attempts)
 from shared.events import Event
+from shared.handoff import handoff_type
 from shared.links import Neighbour, Topology
 from shared.publisher import ConfirmedPublisher, PublishError
 from shared.sync_link import (RESEND_FROM_HEADER, RESEND_TYPE, chain_step, link_position, received_cursor,
@@ -136,7 +137,7 @@ class ChildrenIntake(_LinkIntake):
         super().stop()
 
     def make_queue(self, service: str, method: str, registry) -> Queue:
-        types = tuple(registry.types) + (resend_routing_key(service),)
+        types = tuple(registry.types) + (handoff_type(service), resend_routing_key(service))
         return consumer_queue(service, method, types, exchange_name=SYNC_EXCHANGE, single_active=True)
 
     def handle_message(self, body, message) -> None:

@@ -53,6 +53,8 @@ class ServiceContext:
     on_committed: Callable[[list[Event]], None] = lambda events: None
     # Single writer (tiered sync): the node this stream's new events must be written at.
     home_node: Callable[[str, str], str] | None = None
+    # Re-homing: the node this record came from, while its hand-off has not arrived yet.
+    awaiting_handoff: Callable[[Connection, str], str | None] = lambda conn, stream_id: None
     # The streams an event received over a sync link needs before it can be stored.
     references: Callable[[Event], Sequence[str]] = lambda event: ()
 
@@ -109,12 +111,14 @@ class UnitOfWork:
 
     def record(self, stream_id: str, expected_version: int | None, domain_events: Sequence[Any], *,
                area_code: str, at: datetime | None = None, correlation_id: str | None = None,
-               causation_id: str | None = None) -> list[Event]:
-        """Wrap domain events in envelopes and append them to ``stream_id``."""
+               causation_id: str | None = None, check_home: bool = True) -> list[Event]:
+        """Wrap domain events in envelopes and append them to ``stream_id``. ``check_home``
+        False only for the kernel's own records about homes (shared/handoff.py)."""
         if causation_id is None and self.inbox_entry is not None:
             causation_id = self.inbox_entry.event.id
             correlation_id = correlation_id or self.inbox_entry.event.correlation_id
-        self._check_home(stream_id, area_code)
+        if check_home:
+            self._check_home(stream_id, area_code)
         envelopes = [self._envelope(stream_id, e, area_code, at, correlation_id, causation_id)
                      for e in domain_events]
         return self.append(stream_id, expected_version, envelopes).events
@@ -172,6 +176,10 @@ class UnitOfWork:
         home = self.context.home_node(stream_id, area_code) if self.context.home_node else None
         if home is not None and home != self.context.node.id:
             raise NotHomeNode(stream_id, home, self.context.node.id)
+        previous = self.context.awaiting_handoff(self.conn, stream_id)
+        if previous is not None:
+            raise NotHomeNode(stream_id, previous, self.context.node.id,
+                              why=f"its home moves here from {previous}, whose hand-off has not arrived yet")
 
     def _envelope(self, stream_id: str, domain_event: Any, area_code: str, when: datetime | None,
                   correlation_id: str | None, causation_id: str | None) -> Event:
@@ -199,9 +207,9 @@ def record_handled(conn: Connection, entry: InboxEntry) -> None:
 class NotHomeNode(Rejected):
     """Single writer: this node may not append to the stream; its home node must (docs/sync.md)."""
 
-    def __init__(self, stream_id: str, home: str, here: str):
-        super().__init__(f"{stream_id} is written at its home node {home}, not at {here}; "
-                         f"send the request to {home}", field="area_code")
+    def __init__(self, stream_id: str, home: str, here: str, why: str | None = None):
+        super().__init__(f"{stream_id} is written at its home node {home}, not at {here}"
+                         + (f" ({why})" if why else "") + f"; send the request to {home}", field="area_code")
         self.home_node = home
 
 

@@ -1,0 +1,105 @@
+"""Re-homing (issue #4): a village node joins under a town that has been writing the village's
+records — the town hands them over with a recorded event, the history goes down before the
+hand-off, the town stops writing there and the village's later updates keep flowing up; and a
+village re-pointed to another parent sends it its history and goes on syncing."""
+import uuid
+
+import pytest
+from nameko.testing.services import entrypoint_hook
+
+from shared.aggregate import Rejected
+from shared.dependencies import EventSourced
+from shared.local_network import LocalNetwork
+from services.registry.service import RegistryService
+from tests.support.broker import wait_for
+
+TREE = [{"code": "2104", "name": "抚顺市", "tier": "city"},
+        {"code": "210402", "name": "新抚区", "tier": "district", "parent": "2104"},
+        {"code": "210402003", "name": "永安台街道", "tier": "town", "parent": "210402"},
+        {"code": "210402003001", "name": "永安社区", "tier": "village", "parent": "210402003"}]
+VILLAGE = "210402003001"
+
+
+@pytest.fixture
+def net(node_config, tmp_path):
+    network = LocalNetwork(node_config, tmp_path, prefix=f"eldernet-test-{uuid.uuid4().hex[:6]}")
+    yield network
+    network.close()
+
+
+def call(container, method, *args):
+    with entrypoint_hook(container, method) as hook:
+        return hook(*args)
+
+
+def store_of(container):
+    return next(d for d in container.dependencies if isinstance(d, EventSourced)).store
+
+
+def types_in(container, stream_id):
+    return [e.type.rsplit(".", 1)[1] for e in store_of(container).read_stream(stream_id)]
+
+
+def facility(n):
+    return {"kind": "day_care_centre", "name": f"日间照料中心 {n}", "area_code": VILLAGE,
+            "ownership": "public", "capacity": {"day_places": 20}}
+
+
+def test_a_village_node_joins_and_the_town_hands_its_records_over(net, container_factory):
+    net.add("xinfu-s03", "town", "210402003")
+    town = container_factory(RegistryService, net.config("xinfu-s03"))
+    town.start()
+    call(town, "import_areas", TREE)
+    created = call(town, "register_facility", facility(1))  # no node in the village yet: the town writes
+    stream = f"facility-{created['facility_id']}"
+    call(town, "change_facility", created["facility_id"], "suspend", {"reason": "renovation"})
+    town.stop()
+
+    net.add("xinfu-s03-c001", "village", VILLAGE, parent="xinfu-s03")  # the village's node joins
+    town = container_factory(RegistryService, net.config("xinfu-s03"))
+    village = container_factory(RegistryService, net.config("xinfu-s03-c001"))
+    town.start()
+    village.start()
+    assert types_in(town, f"handoff-{VILLAGE}") == ["HomeHandedOver"]  # recorded, explicit
+    wait_for(lambda: types_in(village, f"handoff-{VILLAGE}") == ["HomeHandedOver"], timeout=30,
+             message="the hand-off at the village")
+    assert types_in(village, stream) == ["FacilityRegistered", "FacilitySuspended"]  # history before it
+
+    with pytest.raises(Rejected, match="home node xinfu-s03-c001"):
+        call(town, "change_facility", created["facility_id"], "reopen", {})
+    call(village, "change_facility", created["facility_id"], "reopen", {})  # the new home writes
+    wait_for(lambda: types_in(town, stream) == ["FacilityRegistered", "FacilitySuspended", "FacilityReopened"],
+             timeout=30, message="the village's update up at the town")
+    handoff = store_of(town).read_stream(f"handoff-{VILLAGE}")[0]
+    assert handoff.data == {"area_code": VILLAGE, "from_node": "xinfu-s03", "to_node": "xinfu-s03-c001"}
+
+
+def test_a_village_repointed_to_another_parent_goes_on_syncing(net, container_factory):
+    net.add("xinfu", "district", "210402", upstream="fushun")
+    net.add("xinfu-s03", "town", "210402003", parent="xinfu")
+    net.add("xinfu-s03-c001", "village", VILLAGE, parent="xinfu-s03")
+    nodes = {n: container_factory(RegistryService, net.config(n)) for n in ("xinfu", "xinfu-s03", "xinfu-s03-c001")}
+    for container in nodes.values():
+        container.start()
+    call(nodes["xinfu"], "import_areas", TREE)
+    wait_for(lambda: store_of(nodes["xinfu-s03-c001"]).stream_version(f"area-{VILLAGE}") == 1, timeout=30)
+    first = call(nodes["xinfu-s03-c001"], "register_facility", facility(1))
+    wait_for(lambda: store_of(nodes["xinfu"]).stream_version(f"facility-{first['facility_id']}") == 1, timeout=30)
+
+    # The street's node is retired: the community links straight to the district.
+    for container in nodes.values():
+        container.stop()
+    net.repoint("xinfu-s03-c001", "xinfu")
+    net.retire("xinfu-s03")
+    district = container_factory(RegistryService, net.config("xinfu"))
+    village = container_factory(RegistryService, net.config("xinfu-s03-c001"))
+    district.start()
+    village.start()
+    second = call(village, "register_facility", facility(2))
+    wait_for(lambda: store_of(district).stream_version(f"facility-{second['facility_id']}") == 1, timeout=30,
+             message="the village's new record at the district, over the new link")
+    ids = [e.id for e in store_of(district).read_all(0, 10_000)]
+    assert len(ids) == len(set(ids))  # the history sent again was recognised, not stored twice
+    call(village, "change_facility", first["facility_id"], "suspend", {"reason": "no staff"})
+    wait_for(lambda: types_in(district, f"facility-{first['facility_id']}")[-1] == "FacilitySuspended",
+             timeout=30, message="later updates of the old record keep flowing")
