@@ -24,6 +24,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=["store", "outbox", "sync"], help="run one benchmark")
     parser.add_argument("--backlog", type=int, help="events the village holds in the sync benchmark "
                                                     "(default 100 000; --quick 20 000)")
+    parser.add_argument("--rates", default="20,100", help="steady rates (events/s) of the end-to-end sync "
+                                                          "benchmark, comma-separated (default 20,100)")
     parser.add_argument("-n", type=int, help="events per figure (overrides --quick)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (the median is printed)")
     args = parser.parse_args(argv)
@@ -38,6 +40,8 @@ def main(argv=None) -> int:
         outbox.run(n, args.rounds)
     if args.only in (None, "sync"):
         sync.run(args.backlog or (20_000 if args.quick else 100_000), rounds=1)
+        sync.run_end_to_end([float(r) if "." in r else int(r) for r in args.rates.split(",")],
+                            seconds=5 if args.quick else 20, backlog=1000 if args.quick else 5000)
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
     return 0
 

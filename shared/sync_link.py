@@ -124,6 +124,8 @@ class LinkRelay(OutboxRelay):
         self.user_id = user_id
         self.routing_key = routing_key
         self._resend_from: int | None = None
+        self._passed = 0  # how far the relay has read, sending or not (in memory only)
+        self._stored = 0  # the cursor as this relay last stored it
         self._lock = threading.Lock()
 
     def resend_from(self, position: int) -> None:
@@ -136,7 +138,13 @@ class LinkRelay(OutboxRelay):
     def publish_pending(self) -> int:
         self._apply_resend()
         with self.store.engine.connect() as conn:
-            position, prev = cursors.get(conn, self.link.cursor), cursors.get(conn, self.link.sent_cursor)
+            stored, prev = cursors.get(conn, self.link.cursor), cursors.get(conn, self.link.sent_cursor)
+        if stored < self._stored:
+            self._passed = stored  # moved back from outside (an operator, a restored backup): honour it
+        # Events passed over without sending are not worth a commit each (a busy parent passes
+        # over most of its store on each child's link); the cursor catches up with the next send,
+        # and after a restart the pass is repeated — a read, nothing sent twice.
+        position = max(stored, self._passed)
         published = 0
         while True:
             events = self.store.read_all(position, self.batch_size)
@@ -149,12 +157,13 @@ class LinkRelay(OutboxRelay):
                     messages.append(self._message(event, prev))
                     prev = event.position
                 self.publisher.publish_batch(messages)
-            position = events[-1].position
-            with self.store.engine.begin() as conn:
-                cursors.advance(conn, self.link.cursor, position)
-                cursors.advance(conn, self.link.sent_cursor, prev)
-            published += len(chosen)
-            self.on_published(chosen)
+                with self.store.engine.begin() as conn:
+                    cursors.advance(conn, self.link.cursor, events[-1].position)
+                    cursors.advance(conn, self.link.sent_cursor, prev)
+                self._stored = events[-1].position
+                published += len(chosen)
+                self.on_published(chosen)
+            position = self._passed = events[-1].position
 
     def _apply_resend(self) -> None:
         with self._lock:
@@ -166,6 +175,7 @@ class LinkRelay(OutboxRelay):
             target = min(position, current)
             cursors.advance(conn, self.link.cursor, target)
             cursors.advance(conn, self.link.sent_cursor, target)
+        self._passed = self._stored = target
 
     def _message(self, event: Event, prev: int) -> OutgoingMessage:
         message = to_message(event)
