@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from shared.config import load_config
+from shared.links import Topology
 from shared.node import Node, database_url
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,7 +26,8 @@ def test_the_configuration_example_is_a_valid_node_config(tmp_path):
     assert (node.id, node.tier.value, node.parent) == ("xinfu", "district", "fushun")
     assert database_url(config, "registry").startswith("postgresql+psycopg2://")
     assert config["ELDERNET"]["consumer"]["max_attempts"] == 5
-    assert config["ELDERNET"]["sync"]["parent_amqp_uri"].endswith("/eldernet-fushun")
+    topology = Topology.from_config(config)
+    assert topology.parent.amqp_uri.endswith("/eldernet-fushun") and topology.children[0].id == "xinfu-s03"
 
 
 def test_the_node_init_example_writes_a_config_the_node_accepts(tmp_path):
