@@ -239,6 +239,7 @@ def _node_run(args) -> int:
 def _node_setup(args) -> int:
     from shared.broker_admin import BrokerAdmin, user_of, vhost_of
     from shared.config import eldernet_section, load_config
+    from shared.links import Topology
     from shared.runner import declare_node_queues, node_services
 
     config = load_config(args.config)
@@ -249,7 +250,32 @@ def _node_setup(args) -> int:
     declare_node_queues(config, names)
     print(f"vhost {vhost!r} ready for user {user_of(config['AMQP_URI'])!r}; "
           f"consumer queues of {', '.join(names)} declared")
+    for line in _setup_child_links(admin, vhost, Topology.from_config(config), eldernet_section(config)):
+        print(line)
     return 0
+
+
+def _setup_child_links(admin, vhost: str, topology, section) -> list[str]:
+    """The link-queue policy and each child's rights on this node's vhost (docs/sync.md)."""
+    from shared.broker_admin import BrokerAdminError
+    from shared.local_network import LINK_QUEUE_TTL_MS
+    from shared.sync_relays import DEFAULT_LINK_QUEUE_LIMIT
+
+    if not topology.children:
+        return []
+    limit = int((section.get("sync") or {}).get("link_queue_limit", DEFAULT_LINK_QUEUE_LIMIT))
+    admin.ensure_link_policy(vhost, limit, LINK_QUEUE_TTL_MS)
+    lines = [f"link queues of {len(topology.children)} children bounded to {limit} messages, 14 days"]
+    for child in topology.children:
+        try:
+            admin.request("GET", f"/api/users/{child.broker_user}")
+        except BrokerAdminError:
+            lines.append(f"child {child.id}: no broker user {child.broker_user!r} yet; create it "
+                         f"(rabbitmqctl add_user {child.broker_user} PASSWORD) and run node setup again")
+            continue
+        admin.grant_child_link(vhost, child.broker_user, child.id)
+        lines.append(f"child {child.id}: user {child.broker_user!r} may use its link on {vhost!r} and nothing else")
+    return lines
 
 
 def _node_status(args) -> int:

@@ -136,6 +136,33 @@ def test_node_setup_creates_the_vhost(tmp_path):
         admin.request("GET", f"/api/vhosts/{urllib.parse.quote(vhost, safe='')}")
 
 
+def test_node_setup_bounds_the_link_queues_and_gives_each_child_its_link_rights(tmp_path):
+    import yaml
+
+    node_id, with_user, without_user = unique_id(), unique_id("c"), unique_id("c")
+    vhost = f"eldernet-{node_id}"
+    path = write_config(tmp_path, node_id)
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["ELDERNET"]["sync"] = {"link_queue_limit": 5000, "children": [
+        {"id": with_user, "area_code": "210402003001"}, {"id": without_user, "area_code": "210402003002"}]}
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    admin = BrokerAdmin()
+    admin.ensure_user(with_user, "pw")
+    try:
+        result = eldernet("node", "setup", "-c", str(path))
+        assert result.returncode == 0, result.stderr
+        assert f"no broker user {without_user!r} yet" in result.stdout
+        quoted = urllib.parse.quote(vhost, safe="")
+        rights = admin.request("GET", f"/api/permissions/{quoted}/{with_user}")
+        assert rights["write"] == r"^eldernet\.sync$" and re.escape(with_user) in rights["read"]
+        policy = admin.request("GET", f"/api/policies/{quoted}/eldernet-sync-links")
+        assert policy["definition"]["max-length"] == 5000
+        assert policy["definition"]["overflow"] == "reject-publish"
+    finally:
+        admin.delete_vhost(vhost)
+        admin.delete_user(with_user)
+
+
 # -- a running node -----------------------------------------------------------------------
 def metric_samples(port):
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
