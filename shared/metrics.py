@@ -42,6 +42,9 @@ class Metrics:
         self.sync_backlog = Gauge(
             "eldernet_sync_backlog", "Events stored here that a sync link has not yet had confirmed.",
             link, registry=registry)
+        self.sync_lag = Gauge(
+            "eldernet_sync_lag_seconds", "Age of the oldest event stored here that a sync link has not yet sent.",
+            link, registry=registry)
         self.sync_last_forwarded = Gauge(
             "eldernet_sync_last_forwarded_timestamp_seconds", "When a sync link last had a batch confirmed (unix time).",
             link, registry=registry)

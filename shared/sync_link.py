@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shared import cursors
-from shared.events import Event
+from shared.events import Event, utcnow
 from shared.links import Neighbour, Topology
 from shared.outbox import OutboxRelay, to_message
 from shared.publisher import OutgoingMessage
@@ -111,6 +112,17 @@ def link_backlog(conn: Connection, link: Link) -> tuple[int, int, object]:
         sa.select(sa.func.count(), sa.func.min(events_table.c.recorded_time))
         .where(events_table.c.position > position, link.clause)).one()
     return position, backlog, oldest
+
+
+def age_seconds(recorded) -> float:
+    """How old a stored time is, in seconds (0 for none); SQLite hands aggregates back as text."""
+    if recorded is None:
+        return 0.0
+    if isinstance(recorded, str):
+        recorded = datetime.fromisoformat(recorded)
+    if recorded.tzinfo is None:
+        recorded = recorded.replace(tzinfo=timezone.utc)
+    return max(0.0, (utcnow() - recorded).total_seconds())
 
 
 class LinkRelay(OutboxRelay):

@@ -21,7 +21,7 @@ from shared.events import Event
 from shared.links import Topology
 from shared.publisher import ConfirmedPublisher, PublishError
 from shared.store import EventStore
-from shared.sync_link import Link, LinkRelay, downlinks, link_backlog, uplink
+from shared.sync_link import Link, LinkRelay, age_seconds, downlinks, link_backlog, uplink
 from shared.topology import LINK_QUEUE_ARGUMENTS, SYNC_EXCHANGE, child_link_queue
 
 log = logging.getLogger(__name__)
@@ -70,25 +70,30 @@ class SyncRelays:
                 relay.wake.set()
 
     def watch_backlogs(self) -> None:
-        """Each link's backlog gauge is counted in the store when Prometheus scrapes: always right,
-        whatever the relays and writers are doing meanwhile, and nothing to keep in step."""
+        """Each link's backlog and lag gauges are counted in the store when Prometheus scrapes:
+        always right, whatever the relays and writers are doing meanwhile."""
         for relay in self.relays:
-            self.metrics.sync_backlog.labels(link=relay.link.name, **self.labels).set_function(
-                self._backlog_of(relay.link))
+            labels = dict(link=relay.link.name, **self.labels)
+            figures = self._figures_of(relay.link)
+            self.metrics.sync_backlog.labels(**labels).set_function(lambda f=figures: f()[0])
+            self.metrics.sync_lag.labels(**labels).set_function(lambda f=figures: f()[1])
 
-    def _backlog_of(self, link: Link) -> Callable[[], float]:
-        last = [0]
+    def _figures_of(self, link: Link) -> Callable[[], tuple[float, float]]:
+        """(backlog, age in seconds of the oldest event not yet sent) — the last known while the
+        database is busy or away, or once the service stopped."""
+        last = [(0, 0.0)]
 
-        def backlog() -> float:
+        def figures() -> tuple[float, float]:
             if self._closed:
                 return last[0]
             try:
                 with self.store.engine.connect() as conn:
-                    last[0] = link_backlog(conn, link)[1]
+                    _, backlog, oldest = link_backlog(conn, link)
+                last[0] = (backlog, age_seconds(oldest))
             except sa.exc.SQLAlchemyError:
-                pass  # the database is busy or away: the last count stands
+                pass
             return last[0]
-        return backlog
+        return figures
 
     def close(self) -> None:
         self._closed = True

@@ -7,20 +7,18 @@ waiting for what they refer to.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Mapping
 
 import sqlalchemy as sa
 
 from shared import cursors, held
 from shared.db import make_engine
-from shared.events import utcnow
 from shared.links import Topology
 from shared.node import database_url
 from shared.runner import load_service, node_services, service_name
 from shared.status import hide_password, sqlite_missing
 from shared.sync_intake import takes_synced_events
-from shared.sync_link import downlinks, link_backlog, received_cursor, uplink
+from shared.sync_link import age_seconds, downlinks, link_backlog, received_cursor, uplink
 
 
 def _moved(conn, name: str) -> str | None:
@@ -30,13 +28,7 @@ def _moved(conn, name: str) -> str | None:
 
 
 def _lag(oldest) -> float | None:
-    if oldest is None:
-        return None
-    if isinstance(oldest, str):  # SQLite hands an aggregate back as text, not through the column type
-        oldest = datetime.fromisoformat(oldest)
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=timezone.utc)
-    return round((utcnow() - oldest).total_seconds(), 1)
+    return None if oldest is None else round(age_seconds(oldest), 1)
 
 
 def service_links(url: str, topology: Topology) -> dict:

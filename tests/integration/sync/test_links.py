@@ -110,12 +110,14 @@ def test_the_village_keeps_working_offline_and_the_town_gets_everything_once(net
     assert up["backlog"] == 3 and up["lag_seconds"] >= 0  # what `eldernet sync status` shows
     gauge = {"node": "xinfu-s03-c001", "service": "registry", "link": "up:xinfu-s03"}
     assert REGISTRY.get_sample_value("eldernet_sync_backlog", gauge) == 3  # what Prometheus sees
+    assert REGISTRY.get_sample_value("eldernet_sync_lag_seconds", gauge) > 0
 
     link.restore()
     wait_for(lambda: village_kinds(town) == 3, timeout=60, message="the backlog to arrive after the link is back")
     wait_for(lambda: sync_status(village.config)["services"]["registry"]["sending"]["up:xinfu-s03"]["backlog"] == 0,
              message="the cursor to move")
     wait_for(lambda: REGISTRY.get_sample_value("eldernet_sync_backlog", gauge) == 0, message="the gauge to drop")
+    assert REGISTRY.get_sample_value("eldernet_sync_lag_seconds", gauge) == 0
     ids = town_ids(town)
     assert village_ids(village) <= set(ids) and len(ids) == len(set(ids))
     suspended = store_of(town).read_stream(f"facility-{created['facility_id']}")
