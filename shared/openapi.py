@@ -44,7 +44,7 @@ ERROR_RESPONSES = {
 }
 
 
-def _name_resolver(service: str):
+def schema_name_resolver(service: str):
     def resolve(schema) -> str:
         cls = schema if isinstance(schema, type) else type(schema)
         name = cls.__name__.removesuffix("Schema") or cls.__name__
@@ -55,7 +55,7 @@ def _name_resolver(service: str):
 def service_document(api: "HttpApi") -> dict:
     """One service's operations as an OpenAPI document, paths prefixed ``/api/v1/<service>``."""
     spec = APISpec(title=api.title, version=api.version, openapi_version=OPENAPI_VERSION,
-                   plugins=[MarshmallowPlugin(schema_name_resolver=_name_resolver(api.service))])
+                   plugins=[MarshmallowPlugin(schema_name_resolver=schema_name_resolver(api.service))])
     spec.components.schema("Error", schema=ErrorSchema)
     spec.components.security_scheme(BEARER, BEARER_SCHEME)
     by_path: dict[str, dict] = {}
