@@ -146,7 +146,8 @@ class EventSourced(DependencyProvider):
                                       registry=self.registry, projections=self.projections,
                                       on_appended=self._appended, on_committed=self._committed,
                                       home_node=lambda stream, area: self.topology.home_of(self.home_area(stream, area)),
-                                      awaiting_handoff=self._awaiting_handoff, references=self.references)
+                                      awaiting_handoff=self._awaiting_handoff, references=self.references,
+                                      after_ingest=self._after_ingest)
         outbox = section.get("outbox") or {}
         self.poll_interval = float(outbox.get("poll_interval", 0.05))
         self.relay = OutboxRelay(self.store, ConfirmedPublisher(config["AMQP_URI"], EVENTS_EXCHANGE),
@@ -208,6 +209,11 @@ class EventSourced(DependencyProvider):
         with self.store.engine.connect() as conn:
             return cursors.get(conn, cursor)
 
+    def stream_area(self, stream_id: str) -> str | None:
+        """The area of a stream's first event here, or None when there is no such stream."""
+        with self.store.engine.connect() as conn:
+            return handoff.first_area(conn, stream_id)
+
     def advance_link(self, cursor: str, position: int) -> None:
         with self.store.engine.begin() as conn:
             cursors.advance(conn, cursor, position)
@@ -221,6 +227,14 @@ class EventSourced(DependencyProvider):
         for handed in handoff.hand_over(self.store, self.topology, record):
             log.info("%s: records of area %s handed over to child node %s", self.service, handed.area_code,
                      handed.to_node)
+
+    def _after_ingest(self, uow: UnitOfWork, event: Event) -> None:
+        """A record from above about a child's area, arriving after this node started: hand the
+        child its area now, in the same unit of work, after the record (shared/handoff.py)."""
+        handed = handoff.owed(uow.conn, self.store, self.topology, event)
+        if handed is not None:
+            uow.record(handoff.stream_of(handed.area_code), 0, [handed], area_code=handed.area_code,
+                       check_home=False)
 
     def _awaiting_handoff(self, conn, stream_id: str) -> str | None:
         if handoff.needs_handoff(conn, self.store, self.topology, stream_id):

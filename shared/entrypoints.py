@@ -247,7 +247,11 @@ class EventConsumer(Entrypoint):
             self.queue_consumer.requeue_message(message)
             return
         self.metrics.dead_lettered.labels(stage=stage, **self.labels).inc()
+        self.parked(message)
         self.queue_consumer.ack_message(message)
+
+    def parked(self, message) -> None:
+        """Called once ``message`` is safely in the dead-letter queue, before it is acked."""
 
 
 consume_events = EventConsumer.decorator

@@ -8,7 +8,8 @@ way down — and records that "stop syncing after a move" (a known pain of offli
 So the move is an event:
 
 * the parent, on start, records ``eldernet.<service>.HomeHandedOver`` (area, from, to) for each
-  child whose area holds records written above it, and from then on refuses to write there
+  child whose area holds records written above it — and later, in the same unit of work, when
+  such a record first comes down from above — and it refuses to write there
   (``Topology.home_of`` names the child);
 * the hand-off travels down the link after every record it hands over (a link keeps store
   order), and up to the ancestors, who learn where the area's records are written now;
@@ -79,6 +80,23 @@ def hand_over(store: EventStore, topology: Topology, record) -> list[HomeHandedO
     return done
 
 
+def owed(conn: Connection, store: EventStore, topology: Topology, event: Event) -> HomeHandedOver | None:
+    """The hand-off a just-stored record from above makes due: it lies in a child's area, was not
+    written in that child's subtree, and the child has had no hand-off yet."""
+    child = topology.child_for(event.area_code)
+    if child is None or child.contains(event.origin_area) or event.stream_id.startswith(STREAM_PREFIX):
+        return None
+    if store.stream_version(stream_of(child.area_code), conn):
+        return None
+    return HomeHandedOver(child.area_code, topology.node.id, child.id)
+
+
+def first_area(conn: Connection, stream_id: str) -> str | None:
+    row = conn.execute(sa.select(events_table.c.area_code).where(
+        events_table.c.stream_id == stream_id, events_table.c.stream_version == 1)).first()
+    return row[0] if row else None
+
+
 def needs_handoff(conn: Connection, store: EventStore, topology: Topology, stream_id: str) -> bool:
     """Whether this child may not write to ``stream_id`` yet: the record came from above and the
     parent's hand-off of this node's area has not arrived."""
@@ -98,4 +116,5 @@ def _written_above(conn: Connection, area_code: str) -> bool:
         sa.or_(c.origin_area.is_(None), sa.not_(c.origin_area.like(area_code + "%")))).limit(1)).first() is not None
 
 
-__all__ = ["HomeHandedOver", "Event", "hand_over", "handoff_type", "needs_handoff", "register", "stream_of"]
+__all__ = ["HomeHandedOver", "first_area", "hand_over", "handoff_type", "needs_handoff", "owed", "register",
+           "stream_of"]

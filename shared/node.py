@@ -60,9 +60,9 @@ class Node:
         """CloudEvents ``source`` of what ``service`` records on this node."""
         return f"/eldernet/{self.id}/{service}"
 
-    def contains(self, area_code: str) -> bool:
+    def contains(self, area_code: str | None) -> bool:
         """Whether ``area_code`` lies inside this node's area (a prefix test on GB/T 2260 codes)."""
-        return area_code.startswith(self.area_code)
+        return bool(area_code) and area_code.startswith(self.area_code)
 
     @classmethod
     def from_config(cls, config: Mapping) -> "Node":

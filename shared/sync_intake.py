@@ -29,7 +29,7 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from shared.entrypoints import (DeadLetters, EventConsumer, RawQueueConsumer, consumer_queue,
                                 delivery_attempts)
 from shared.events import Event
-from shared.handoff import handoff_type
+from shared.handoff import handoff_type, stream_of as handoff_stream
 from shared.links import Neighbour, Topology
 from shared.publisher import ConfirmedPublisher, PublishError
 from shared.sync_link import (RESEND_FROM_HEADER, RESEND_TYPE, chain_step, link_position, received_cursor,
@@ -52,11 +52,22 @@ class _LinkIntake(EventConsumer):
     def __init__(self, **kwargs):
         super().__init__("*", **kwargs)
         self._last_request: dict[str, float] = {}
+        self._gaps: dict[str, tuple[Neighbour, int]] = {}  # peer id -> (peer, position asked from)
+
+    def start(self) -> None:
+        super().start()
+        self.container.spawn_managed_thread(self._ask_again, identifier=f"{self.queue_name}.gaps")
+
+    def handle_message(self, body, message) -> None:
+        try:
+            self.take(body, message)
+        except Exception as error:  # noqa: BLE001 - a bad message must not kill the service
+            log.exception("%s: cannot take message %s", self.queue_name, message.properties.get("message_id"))
+            self._dead_letter(message, "intake", f"{type(error).__name__}: {error}", delivery_attempts(message))
 
     def receive(self, body, message, peer: Neighbour, link: str) -> None:
         attempts = delivery_attempts(message)
-        properties = message.properties
-        if properties.get("type") == RESEND_TYPE:
+        if message.properties.get("type") == RESEND_TYPE:
             self.on_resend(peer, int((message.headers or {}).get(RESEND_FROM_HEADER, 0)))
             self.queue_consumer.ack_message(message)
             return
@@ -83,6 +94,17 @@ class _LinkIntake(EventConsumer):
             self.metrics.sync_received.labels(link=link, **self.link_labels).inc()
             self.spawn(message, InboxEntry(self.consumer_name, event, link_cursor=(cursor, pos)), attempts)
 
+    def parked(self, message) -> None:
+        """A parked message that was the next on its link moves the link past it: otherwise the
+        sender would be asked for it again and again and nothing after it would be stored. It
+        waits in the dead-letter queue for an operator."""
+        peer, position = self.peer_of(message), link_position(message.headers)
+        if peer is None or position is None:
+            return
+        cursor = received_cursor(peer.id)
+        if chain_step(self.events.link_received(cursor), *position) == "apply":
+            self.events.advance_link(cursor, position[1])
+
     @property
     def link_labels(self) -> dict:
         return {"node": self.events.node.id, "service": self.service}
@@ -98,16 +120,31 @@ class _LinkIntake(EventConsumer):
     def _gap(self, peer: Neighbour, link: str, have: int, message) -> None:
         """Lost messages before this one: drop it, ask the sender to re-send from what we have."""
         self.metrics.sync_gaps.labels(link=link, **self.link_labels).inc()
-        now = time.monotonic()
-        if now - self._last_request.get(peer.id, 0.0) >= RESEND_INTERVAL:
+        self._gaps[peer.id] = (peer, have)
+        if time.monotonic() - self._last_request.get(peer.id, 0.0) >= RESEND_INTERVAL:
             log.warning("%s: gap on link %s after position %d; asking %s to re-send", self.queue_name, link,
                         have, peer.id)
-            try:
-                self.request_resend(peer, have)
-                self._last_request[peer.id] = now
-            except PublishError as error:
-                log.warning("%s: cannot ask %s to re-send now: %s", self.queue_name, peer.id, error)
+            self._ask(peer, have)
         self.queue_consumer.ack_message(message)
+
+    def _ask(self, peer: Neighbour, have: int) -> None:
+        try:
+            self.request_resend(peer, have)
+            self._last_request[peer.id] = time.monotonic()
+        except PublishError as error:
+            log.warning("%s: cannot ask %s to re-send now: %s", self.queue_name, peer.id, error)
+
+    def _ask_again(self) -> None:
+        """While a gap lasts (no progress past it), ask again: the request or the re-sent
+        messages may be lost too, and the gap's message may have been the link's last."""
+        while True:
+            time.sleep(RESEND_INTERVAL)
+            for peer_id, (peer, have) in list(self._gaps.items()):
+                now_have = self.events.link_received(received_cursor(peer_id))
+                if now_have > have:
+                    self._gaps.pop(peer_id, None)
+                elif time.monotonic() - self._last_request.get(peer_id, 0.0) >= RESEND_INTERVAL:
+                    self._ask(peer, now_have)
 
     # -- per direction ----------------------------------------------------------------------
     def link_refusal(self, peer: Neighbour, event: Event) -> str | None:
@@ -120,10 +157,17 @@ class _LinkIntake(EventConsumer):
         raise NotImplementedError
 
 
+class IntakeQueueConsumer(RawQueueConsumer):
+    """A connection and channel of its own: RabbitMQ applies a channel's last prefetch setting to
+    all its consumers, and the intake must keep its prefetch of one whatever else the service
+    consumes."""
+
+
 class ChildrenIntake(_LinkIntake):
     """Events the children forward up, on this node's ``eldernet.sync`` exchange."""
 
     exchange = SYNC_EXCHANGE
+    queue_consumer = IntakeQueueConsumer()
 
     def setup(self) -> None:
         super().setup()
@@ -140,22 +184,32 @@ class ChildrenIntake(_LinkIntake):
         types = tuple(registry.types) + (handoff_type(service), resend_routing_key(service))
         return consumer_queue(service, method, types, exchange_name=SYNC_EXCHANGE, single_active=True)
 
-    def handle_message(self, body, message) -> None:
-        sender = message.properties.get("user_id")
-        child = self.topology.child_by_user(sender)
+    def take(self, body, message) -> None:
+        child = self.peer_of(message)
         if child is None:
-            self.refuse_sender(message, sender, "a child of this node (sync.children)")
+            self.refuse_sender(message, message.properties.get("user_id"), "a child of this node (sync.children)")
             return
         self.receive(body, message, child, f"up:{child.id}")
 
+    def peer_of(self, message) -> Neighbour | None:
+        return self.topology.child_by_user(message.properties.get("user_id"))
+
     def link_refusal(self, child: Neighbour, event: Event) -> str | None:
-        # Trust: a child speaks only for its own subtree — about its area, recorded inside it.
+        # Trust: a child speaks only for its own subtree — about its area, recorded inside it
+        # (no origin area: an event from before it existed, taken as the child's own), and
+        # only about records written there: not a sibling's, not reference data kept above.
         if not child.contains(event.area_code):
             return (f"event {event.id} from child {child.id} is about area {event.area_code}, "
                     f"outside the child's area {child.area_code}")
-        if not child.contains(event.origin_area):
+        if event.origin_area is not None and not child.contains(event.origin_area):
             return (f"event {event.id} from child {child.id} was recorded at {event.origin_node} "
                     f"(area {event.origin_area}), outside the child's subtree {child.area_code}")
+        home = self.events.home_area(event.stream_id, event.area_code)
+        first_area = self.events.stream_area(event.stream_id)
+        if (not child.contains(home) or event.stream_id == handoff_stream(child.area_code)
+                or (first_area is not None and not child.contains(first_area))):
+            return (f"event {event.id} from child {child.id} writes to {event.stream_id}, "
+                    f"a record not written in the child's subtree {child.area_code}")
         return None
 
     def on_resend(self, child: Neighbour, from_position: int) -> None:
@@ -222,12 +276,19 @@ class ParentIntake(_LinkIntake):
             self.requests.close()
             super().stop()
 
-    def handle_message(self, body, message) -> None:
-        sender = message.properties.get("user_id")
-        if sender != self.parent.broker_user:
-            self.refuse_sender(message, sender, f"the parent node's broker user {self.parent.broker_user!r}")
+    def start(self) -> None:
+        if self.parent is not None:
+            super().start()
+
+    def take(self, body, message) -> None:
+        if self.peer_of(message) is None:
+            self.refuse_sender(message, message.properties.get("user_id"),
+                               f"the parent node's broker user {self.parent.broker_user!r}")
             return
         self.receive(body, message, self.parent, f"down:{self.parent.id}")
+
+    def peer_of(self, message) -> Neighbour | None:
+        return self.parent if message.properties.get("user_id") == self.parent.broker_user else None
 
     def link_refusal(self, parent: Neighbour, event: Event) -> str | None:
         node = self.events.node

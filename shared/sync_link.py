@@ -151,14 +151,14 @@ class LinkRelay(OutboxRelay):
         self._apply_resend()
         with self.store.engine.connect() as conn:
             stored, prev = cursors.get(conn, self.link.cursor), cursors.get(conn, self.link.sent_cursor)
-        if stored < self._stored:
-            self._passed = stored  # moved back from outside (an operator, a restored backup): honour it
+        if stored != self._stored:
+            self._passed = self._stored = stored  # moved from outside (an operator, a restore): honour it
         # Events passed over without sending are not worth a commit each (a busy parent passes
         # over most of its store on each child's link); the cursor catches up with the next send,
         # and after a restart the pass is repeated — a read, nothing sent twice.
         position = max(stored, self._passed)
         published = 0
-        while True:
+        while self._resend_from is None:  # a re-send request starts over at once, not after the backlog
             events = self.store.read_all(position, self.batch_size)
             if not events:
                 return published
@@ -176,6 +176,7 @@ class LinkRelay(OutboxRelay):
                 published += len(chosen)
                 self.on_published(chosen)
             position = self._passed = events[-1].position
+        return published
 
     def _apply_resend(self) -> None:
         with self._lock:

@@ -55,6 +55,8 @@ class ServiceContext:
     home_node: Callable[[str, str], str] | None = None
     # Re-homing: the node this record came from, while its hand-off has not arrived yet.
     awaiting_handoff: Callable[[Connection, str], str | None] = lambda conn, stream_id: None
+    # Called in the unit of work after a received event is stored (re-homing, shared/handoff.py).
+    after_ingest: Callable[["UnitOfWork", Event], None] = lambda uow, event: None
     # The streams an event received over a sync link needs before it can be stored.
     references: Callable[[Event], Sequence[str]] = lambda event: ()
 
@@ -155,6 +157,7 @@ class UnitOfWork:
                 continue
             stored += self._append(candidate.stream_id, candidate.stream_version - 1,
                                    [candidate.replace(position=None)]).events
+            self.context.after_ingest(self, candidate)
             pending += held.take(self.conn, candidate.stream_id)
         return stored
 

@@ -57,3 +57,20 @@ def test_a_child_waits_for_the_hand_off_before_writing_a_record_from_above(store
     store.append("handoff-210402003001", 0, [written("handoff-210402003001", 1, "210402003001", "210402003")])
     with store.engine.connect() as conn:
         assert not handoff.needs_handoff(conn, store, village, "facility-a")
+
+
+def test_a_record_from_above_arriving_after_the_parent_started_makes_its_hand_off_due(store):
+    """Started together, the town found nothing to hand over; when the district's record about the
+    village's area comes down later, the hand-off is due (recorded in the same unit of work)."""
+    town = Topology(TOWN, Neighbour("xinfu", "210402", "xinfu", amqp_uri="amqp://x@h/v"), (C001,))
+    assert handoff.hand_over(store, town, lambda *args: None) == []
+    came_down = written("facility-d", 1, "210402003001", "210402", origin_node="xinfu")
+    store.append("facility-d", 0, [came_down])
+    with store.engine.connect() as conn:
+        assert handoff.owed(conn, store, town, came_down) == handoff.HomeHandedOver(
+            "210402003001", "xinfu-s03", "xinfu-s03-c001")
+        from_the_child = written("facility-c", 1, "210402003001", "210402003001", origin_node="xinfu-s03-c001")
+        assert handoff.owed(conn, store, town, from_the_child) is None
+    store.append("handoff-210402003001", 0, [written("handoff-210402003001", 1, "210402003001", "210402003")])
+    with store.engine.connect() as conn:
+        assert handoff.owed(conn, store, town, came_down) is None  # once only

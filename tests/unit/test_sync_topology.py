@@ -198,3 +198,14 @@ def test_goes_down_to_the_first_child(town, area_code, origin_area, down):
 ])
 def test_chain_step(have, prev, pos, step):
     assert chain_step(have, prev, pos) == step
+
+
+def test_an_event_without_origin_area_goes_up_and_is_taken_as_the_childs_own():
+    """Events from before originarea existed: the uplink sends them and the parent's rule agrees."""
+    from shared.links import Neighbour
+    from shared.node import Node, Tier
+
+    village = Node("xinfu-s03-c001", Tier.VILLAGE, "210402003001", parent="xinfu-s03")
+    assert not village.contains(None)  # no crash on a missing area
+    parent = Neighbour("xinfu-s03", "210402003", "xinfu-s03", amqp_uri="amqp://x@h/v")
+    assert Topology(village, parent).goes_up("210402003001", None)

@@ -12,6 +12,7 @@ from nameko.testing.services import entrypoint_hook
 from prometheus_client import REGISTRY
 
 from shared import cursors
+from shared.sync_link import received_cursor
 from shared.aggregate import Rejected
 from shared.dependencies import EventSourced
 from shared.sync_status import sync_status
@@ -191,6 +192,8 @@ def test_only_a_child_may_speak_for_its_area_and_subtree(network, node_config):
     assert any("is not a child of this node" in r for r in reasons)
     assert {m.properties["application_headers"]["x-eldernet-dead-stage"] for m in dead} == {"refused"}
     assert store_of(town).head_position() == head
+    call(village, "register_facility", facility(2))  # and the link still works
+    wait_for(lambda: village_kinds(town) == 2, message="a genuine record after the refusals")
 
 
 def test_a_sibling_cannot_publish_as_another_node(network):
@@ -220,9 +223,9 @@ def publish(amqp_uri, user_id, event, routing_key=None):
         channel = connection.channel()
         channel.confirm_delivery()
         body = event if isinstance(event, bytes) else event.to_json()
-        headers = {"x-eldernet-link-prev": 0, "x-eldernet-link-pos": 10_000_000}
+        # No link headers: the trust checks come first and park it, whatever the chain says.
         channel.basic_publish(SYNC_EXCHANGE, routing_key or event.routing_key, body, pika.BasicProperties(
-            delivery_mode=2, content_type="application/cloudevents+json", user_id=user_id, headers=headers))
+            delivery_mode=2, content_type="application/cloudevents+json", user_id=user_id))
     finally:
         connection.close()
     return json.loads(body) if body != b"{}" else None
@@ -241,8 +244,8 @@ def test_an_operator_reconciles_a_link_from_either_end(network):
     down = {"node": "xinfu-s03-c001", "service": "registry", "handler": "receive_synced"}
     from_town = sample("eldernet_events_duplicates_total", down)
 
-    assert reconcile(town.config, "xinfu-s03-c001") == [
-        "registry: asked xinfu-s03-c001 to re-send everything after its position 0"]
+    assert "registry: asked xinfu-s03-c001 to re-send everything after its position 0" in reconcile(
+        town.config, "xinfu-s03-c001")
     reconcile(village.config, "xinfu-s03")
     wait_for(lambda: sample("eldernet_events_duplicates_total", UP) >= from_village + len(village_ids(village)),
              timeout=30, message="the village's events re-sent and dropped at the town")
@@ -252,3 +255,71 @@ def test_an_operator_reconciles_a_link_from_either_end(network):
     assert (store_of(town).head_position(), store_of(village).head_position()) == (town_head, village_head)
     with pytest.raises(Exception, match="not a neighbour of node xinfu-s03"):
         reconcile(town.config, "fushun")
+
+
+# -- faults found in review ---------------------------------------------------------------
+def test_one_refused_event_does_not_stall_the_uplink(network):
+    net, town, village = network
+    call(village, "register_facility", facility(1))
+    wait_for(lambda: village_kinds(town) == 1)
+    genuine = next(e for e in store_of(village).read_all(0, 1000) if e.type.endswith("FacilityRegistered"))
+    legacy_id = str(uuid.uuid4())
+    legacy = genuine.replace(id=str(uuid.uuid4()), stream_id=f"facility-{legacy_id}", subject=f"facility-{legacy_id}",
+                             data=dict(genuine.data, facility_id=legacy_id),
+                             origin_area=None, position=None, recorded_time=None)
+    store_of(village).append(legacy.stream_id, 0, [legacy])  # e.g. imported before origin_area existed
+    second = call(village, "register_facility", facility(2))
+    # an event from before origin_area existed is taken as the village's own, and what follows flows
+    wait_for(lambda: store_of(town).read_stream(f"facility-{second['facility_id']}"), timeout=30,
+             message="facility 2 to reach the town")
+    assert store_of(town).read_stream(legacy.stream_id)[0].id == legacy.id
+
+
+def publish_chained(amqp_uri, user_id, event, prev, pos):
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish(SYNC_EXCHANGE, event.routing_key, event.to_json(), pika.BasicProperties(
+            delivery_mode=2, content_type="application/cloudevents+json", user_id=user_id,
+            headers={"x-eldernet-link-prev": prev, "x-eldernet-link-pos": pos}))
+    finally:
+        connection.close()
+
+
+def test_a_child_cannot_append_to_a_record_in_a_siblings_area(network):
+    net, town, village = network
+    sibling = call(town, "register_facility", facility(9, area="210402003002"))  # the town is its home
+    stream = f"facility-{sibling['facility_id']}"
+    own = call(village, "register_facility", facility(1))
+    call(village, "change_facility", own["facility_id"], "suspend", {"reason": "burst pipe"})
+    wait_for(lambda: len(store_of(town).read_stream(f"facility-{own['facility_id']}")) == 2)
+    suspended = store_of(village).read_stream(f"facility-{own['facility_id']}")[-1]
+    forged = suspended.replace(id=str(uuid.uuid4()), stream_id=stream, subject=stream, stream_version=2,
+                               data=dict(suspended.data, facility_id=sibling["facility_id"]), position=None)
+    village_node, town_node = net.nodes["xinfu-s03-c001"], net.nodes["xinfu-s03"]
+    with store_of(town).engine.connect() as conn:
+        have = cursors.get(conn, received_cursor("xinfu-s03-c001"))
+    publish_chained(village_node.amqp_uri(vhost=town_node.vhost), village_node.user, forged, have, have + 1)
+    dead = wait_for(lambda: [m for m in get_all(town_node.amqp_uri(), "eldernet.registry.receive_synced.dlq")
+                             if json.loads(m.body)["id"] == forged.id], message="the forged write parked")
+    assert "a record not written in the child's subtree" in dead[0].properties["application_headers"][
+        "x-eldernet-dead-reason"]
+    assert [e.origin_node for e in store_of(town).read_stream(stream)] == ["xinfu-s03"]
+    call(village, "register_facility", facility(2))  # the link moved past it
+    wait_for(lambda: village_kinds(town) == 2, message="a genuine record after the parked one")
+
+
+
+
+def test_the_village_survives_an_event_without_origin_area_from_its_town(network):
+    _, town, village = network
+    area = next(e for e in store_of(town).read_all(0, 1000)
+                if e.type.endswith("AreaRegistered") and e.data["code"] == "210402003")
+    legacy = area.replace(id=str(uuid.uuid4()), stream_id="area-legacy", subject="area-legacy", data=dict(area.data, code="210402003999"),
+                          origin_area=None, position=None, recorded_time=None)
+    store_of(town).append("area-legacy", 0, [legacy])
+    call(town, "register_facility", facility(7, area="210402003002"))  # wakes the relays
+    wait_for(lambda: store_of(village).stream_version("area-legacy") == 1, timeout=30,
+             message="the event without an origin area taken at the village")
+    assert not village._died.ready(), "the village's registry container was killed"
