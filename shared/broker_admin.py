@@ -63,9 +63,12 @@ class BrokerAdmin:
 
     def grant_child_link(self, parent_vhost: str, child_user: str, child_id: str) -> None:
         """A child's rights on its parent's vhost, and no more: publish up to ``eldernet.sync``
-        (its messages carry its user id, checked by the broker) and declare and drain its own
-        link queues. It can neither read nor write another child's queue nor the parent's own."""
-        own_queues = rf"^eldernet\.[a-z_]+\.down\.{re.escape(child_id)}$"
+        (events, forwarded commands and their answers; its messages carry its user id, checked
+        by the broker) and declare and drain its own queues of each service: ``down`` (its sync
+        link), ``commands`` (commands forwarded to it) and ``replies`` (answers to those it
+        forwarded up). It can neither read nor write another child's queue nor the parent's own,
+        and it cannot publish to a queue directly (no write on the default exchange)."""
+        own_queues = rf"^eldernet\.[a-z_]+\.(down|commands|replies)\.{re.escape(child_id)}$"
         self.grant(parent_vhost, child_user, configure=own_queues, write=r"^eldernet\.sync$", read=own_queues)
 
     def ensure_link_policy(self, vhost: str, max_length: int, message_ttl_ms: int) -> None:

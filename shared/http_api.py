@@ -31,6 +31,7 @@ from shared.events import is_area_code
 from shared.openapi import service_document
 from shared.schemas import PayloadError, load
 from shared.store import ConcurrencyError
+from shared.unit_of_work import NotHomeNode
 
 # Each role may do everything the roles before it may.
 ROLES = ("viewer", "operator", "admin")
@@ -48,18 +49,20 @@ def role_rank(role: str) -> int:
 class ApiError(Exception):
     """An answer other than success; its body is ``{"error": {"code", "message", "fields"}}``.
 
-    ``fields`` maps a dotted field path (``body.beds``, ``query.limit``) to its messages.
+    ``fields`` maps a dotted field path (``body.beds``, ``query.limit``) to its messages;
+    ``details`` are further members of the error a caller can act on (``home_node``).
     """
 
     def __init__(self, status: int, code: str, message: str, fields: Mapping[str, list[str]] | None = None,
-                 headers: Mapping[str, str] | None = None):
+                 headers: Mapping[str, str] | None = None, details: Mapping[str, Any] | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.fields = {path: list(messages) for path, messages in (fields or {}).items()}
         self.headers = dict(headers or {})
+        self.details = dict(details or {})
 
     def body(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+        return {"error": {"code": self.code, "message": self.message, "fields": self.fields, **self.details}}
 
     def response(self) -> dict:
         response = {"status": self.status, "body": self.body()}
@@ -117,6 +120,16 @@ class GatewayTimeout(_StatusError):
 
 def invalid(errors: Mapping[str, list[str]]) -> BadRequest:
     return BadRequest("invalid " + ", ".join(sorted(errors)), fields=errors)
+
+
+NOT_HOME_NODE = "not_home_node"
+
+
+def not_home_node(error: NotHomeNode) -> ApiError:
+    """409 naming the node the record is written at: the caller, or a node that forwards
+    commands (shared/forwarding.py), sends the request there."""
+    return ApiError(409, NOT_HOME_NODE, error.reason, {error.field: [error.reason]} if error.field else None,
+                    details={"home_node": error.home_node})
 
 
 # -- who is asking ------------------------------------------------------------------------------
@@ -286,6 +299,8 @@ class HttpApi:
             return error.response()
         except PayloadError as error:
             return invalid(error.errors).response()
+        except NotHomeNode as error:
+            return not_home_node(error).response()
         except Rejected as error:
             fields_ = {error.field: [error.reason]} if error.field else None
             return Conflict(error.reason, fields_, code="rejected").response()

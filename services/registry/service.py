@@ -14,6 +14,7 @@ from nameko.rpc import rpc
 from shared.aggregate import Rejected
 from shared.config import eldernet_section
 from shared.dependencies import EventSourced
+from shared.forwarding import HomeNodeForwarder
 from shared.sync_intake import receive_synced_events
 from shared.schemas import jsonable, load
 from services.registry import handlers, homing, identities, schemas as s
@@ -48,6 +49,7 @@ class RegistryService:
                        tables=[identities.identities], home_area=homing.home_area,
                        references=homing.references)
     identity_key = IdentityKey()
+    home_node = HomeNodeForwarder()  # single writer: a command for another node's record goes there
 
     # -- RPC: trusted callers on this node's broker ----------------------------------------
     @rpc
@@ -108,7 +110,7 @@ class RegistryService:
     # -- HTTP, through the node's gateway ---------------------------------------------------
     @rpc
     def http(self, request):
-        return jsonable(REGISTRY_API.dispatch(self, request))
+        return self.home_node.serve(request, lambda: jsonable(REGISTRY_API.dispatch(self, request)))
 
     @rpc
     def openapi(self):
