@@ -1,0 +1,171 @@
+"""The booking service layer: one function per command or query, called by the nameko entrypoints
+(RPC and HTTP) with input already loaded through its schema. Each checks the caller's area scope,
+runs the step in one unit of work (flow.py) and answers from the read models.
+
+``scope`` is the caller's Principal for HTTP requests and None for trusted calls over the node's
+own broker. A booking is in its facility's area, and written at the facility's home node.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from datetime import date, datetime
+from typing import Callable
+
+from shared.aggregate import Rejected
+from shared.events import utcnow
+from shared.http_api import NotFound, Page
+from shared.store import ConcurrencyError
+from services.booking import feed, flow, queries
+from services.booking.domain.bookings import RequestBooking, booking
+from services.booking.domain.capacity import capacity, capacity_id
+from services.booking.domain.capacity_messages import SetCapacity
+from services.booking.domain.catalogue import local_now
+from services.booking.domain.facility_feed import FED_POOLS
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 10  # racers for one pool each lose at most once per winner before them
+
+
+def retrying(attempt: Callable[[], None]) -> None:
+    """Run ``attempt`` (one unit of work) again when another writer changed a stream it read:
+    every try loads afresh and decides again, so a request that lost the last bed is waitlisted
+    (or rejected), never confirmed on stale state. A random pause, growing with each try, spreads
+    the racers (each round of a race has one winner)."""
+    for tries in range(1, ATTEMPTS + 1):
+        try:
+            return attempt()
+        except ConcurrencyError as error:
+            if tries == ATTEMPTS:
+                raise
+            log.info("booking: %s; deciding again (try %d)", error, tries + 1)
+            time.sleep(random.uniform(0, min(0.005 * 2 ** tries, 0.2)))
+
+
+def _can_write(scope, area_code: str) -> None:
+    if scope is not None:
+        scope.require_write(area_code)
+
+
+def _seen(scope, area_code: str | None, what: str) -> None:
+    """404 for what is not here or lies outside the caller's area (whose existence is not told)."""
+    if area_code is None or (scope is not None and not scope.can_read(area_code)):
+        raise NotFound(f"no {what}")
+
+
+def _area_filter(scope, area_code: str | None) -> str:
+    """The area a list is about: the caller's own by default, never outside it."""
+    if scope is None:
+        return area_code or ""
+    if area_code is not None:
+        scope.require_read(area_code)
+    return area_code or scope.area_code
+
+
+def _facility_area(uow, facility_id: str) -> str:
+    with uow.read() as conn:
+        area_code = queries.facility_area(conn, facility_id)
+    if area_code is None:
+        raise Rejected(f"no facility {facility_id} takes bookings here: none of its capacity is known",
+                       field="facility_id")
+    return area_code
+
+
+# -- commands -----------------------------------------------------------------------------------
+def request_booking(uow, body: dict, scope=None) -> dict:
+    """Request a booking: confirmed, waitlisted or rejected before this returns."""
+    area_code = _facility_area(uow, body["facility_id"])
+    _can_write(scope, area_code)
+    booking_id = body.get("booking_id") or str(uuid.uuid4())
+
+    def attempt():
+        command = RequestBooking(booking_id, body["elder_id"], body["facility_id"], area_code, body["service"],
+                                 body["when"], utcnow())
+        with uow() as work:
+            flow.request(work, command, body["wait"])
+    retrying(attempt)
+    return get_booking(uow, booking_id)
+
+
+def change_booking(uow, booking_id: str, make_command: Callable[[str, datetime], object], gives_back: bool,
+                   scope=None) -> dict:
+    """Run ``make_command(booking_id, now)``: cancel, check in, deliver or no-show. The scope is
+    checked against the booking the unit of work changes."""
+    get_booking(uow, booking_id, scope)  # 404 for what the caller may not see
+
+    def attempt():
+        with uow() as work:
+            state, _ = work.load(booking, booking_id)
+            _can_write(scope, state.area_code)
+            command = make_command(booking_id, utcnow())
+            if gives_back:
+                flow.end(work, booking_id, command)
+            else:
+                flow.step(work, booking_id, command)
+    retrying(attempt)
+    return get_booking(uow, booking_id)
+
+
+def set_capacity(uow, facility_id: str, body: dict, scope=None) -> dict:
+    """Set a pool the facility's staff run (sessions, carers' time); beds, day places and canteen
+    seats come from the registry."""
+    if body["pool"] in FED_POOLS:
+        raise Rejected(f"{body['pool']} follows the facility's capacity in the registry: change it there",
+                       field="pool")
+    area_code = _facility_area(uow, facility_id)
+    _can_write(scope, area_code)
+
+    def attempt():
+        at = utcnow()
+        command = SetCapacity(facility_id, body["pool"], body["units"], at, tuple(body["slots"]),
+                              body["slot_minutes"])
+        with uow() as work:
+            key = capacity_id(facility_id, body["pool"])
+            flow.settle(work, flow.execute(work, capacity, key, command, area_code), at)
+            feed.agree(work, facility_id, body["pool"])
+    retrying(attempt)
+    today = local_now(utcnow()).date()
+    return facility_schedule(uow, facility_id, today, today)
+
+
+def follow_facility(uow, event) -> None:
+    """A registry facility event (the consumer's one unit of work)."""
+    def attempt():
+        with uow() as work:
+            feed.follow(work, event)
+    retrying(attempt)
+
+
+# -- queries ------------------------------------------------------------------------------------
+def get_booking(uow, booking_id: str, scope=None) -> dict:
+    with uow.read() as conn:
+        row = queries.get_booking(conn, booking_id)
+    _seen(scope, row and row["area_code"], f"booking {booking_id}")
+    return row
+
+
+def list_bookings(uow, query: dict, scope=None) -> Page:
+    area_code = _area_filter(scope, query.get("area_code"))
+    filters = {k: query.get(k) for k in ("elder_id", "facility_id", "status", "day_from", "day_to")}
+    with uow.read() as conn:
+        rows, total = queries.list_bookings(conn, area_code, limit=query["limit"], offset=query["offset"], **filters)
+    return Page(rows, total, query["limit"], query["offset"])
+
+
+def elder_bookings(uow, elder_id: str, query: dict, scope=None) -> Page:
+    """An elder's bookings at the facilities the caller may see."""
+    return list_bookings(uow, {**query, "elder_id": elder_id, "area_code": None}, scope)
+
+
+def facility_schedule(uow, facility_id: str, day_from: date, day_to: date, scope=None) -> dict:
+    with uow.read() as conn:
+        area_code = queries.facility_area(conn, facility_id)
+        _seen(scope, area_code, f"facility {facility_id} with bookable capacity")
+        pools = queries.schedule(conn, facility_id, day_from, day_to)
+        booked, _ = queries.list_bookings(conn, area_code, facility_id=facility_id, day_from=day_from,
+                                          day_to=day_to, limit=10_000)
+    return {"facility_id": facility_id, "area_code": area_code, "day_from": day_from, "day_to": day_to,
+            "pools": pools, "bookings": booked}

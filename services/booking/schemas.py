@@ -1,0 +1,219 @@
+"""marshmallow schemas of the booking service's events: what subscribers receive (docs/booking.md).
+
+Three streams: ``booking-<id>`` (the lifecycle), ``capacity-<facility_id>:<pool>`` (a facility's
+pool) and ``calendar-<elder_id>@<area>`` (an elder's bookings at one node; see flow.py). The API
+bodies are in bodies.py.
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, post_load, validate
+
+from shared.schemas import EventRegistry
+from services.booking.domain import bookings as b, capacity_messages as m, elder_calendar as c
+from services.booking.domain.catalogue import SERVICES, When, pool_of
+from services.booking.domain.ledger import Claim
+
+PREFIX = "eldernet.booking."
+POOLS = tuple(sorted({pool_of(service) for service in SERVICES}))
+AREA_CODE = validate.Regexp(r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?)?$",
+                            error="a 2, 4, 6, 9 or 12-digit area code")
+UUID = validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                       error="a UUID in lower case")
+
+
+class Loads(Schema):
+    """Loads into ``into`` (a domain dataclass); lists become the tuples the dataclasses hold."""
+
+    into: type = dict
+
+    @post_load
+    def _into(self, data, **kwargs):
+        return self.into(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def typed(base: type[Loads], into: type) -> type[Loads]:
+    """The schema of event ``into`` whose fields are all ``base``'s, named for it (AsyncAPI names
+    its components after the schemas)."""
+    return type(f"{into.__name__}Schema", (base,), {"into": into, "__module__": __name__})
+
+
+def record_id(**kwargs):
+    """A facility's or an elder's id: the registry's (its events allow up to 64 characters)."""
+    return fields.String(validate=validate.Length(min=1, max=64), **kwargs)
+
+
+def booking_id(**kwargs):
+    return fields.String(validate=UUID, **kwargs)
+
+
+def reason(**kwargs):
+    return fields.String(validate=validate.Length(min=1, max=500), **kwargs)
+
+
+def service(**kwargs):
+    return fields.String(validate=validate.OneOf(SERVICES), **kwargs)
+
+
+def pool(**kwargs):
+    return fields.String(validate=validate.OneOf(POOLS), **kwargs)
+
+
+# -- values -------------------------------------------------------------------------------------
+class WhenSchema(Loads):
+    """When a booking is (catalogue.When): local dates and times, Beijing time."""
+
+    into = When
+    day = fields.Date(required=True, metadata={"description": "the day; a stay's first night"})
+    until = fields.Date(allow_none=True, load_default=None, metadata={"description": "a stay's leaving day"})
+    start = fields.Time(allow_none=True, load_default=None, metadata={"description": "a session's start, HH:MM"})
+    minutes = fields.Integer(load_default=0, validate=validate.Range(min=0, max=24 * 60),
+                             metadata={"description": "a session's length; carers' minutes"})
+
+
+class BookedSchema(Loads):
+    """What a booking takes: the service, when."""
+
+    booking_id = booking_id(required=True)
+    service = service(required=True)
+    when = fields.Nested(WhenSchema, required=True)
+
+
+class ClaimSchema(BookedSchema):
+    into = Claim
+    elder_id = record_id(required=True)
+
+
+class HeldSchema(BookedSchema):
+    into = c.Held
+    facility_id = record_id(required=True)
+
+
+# -- booking-<id> -------------------------------------------------------------------------------
+class BookingIdSchema(Loads):
+    booking_id = booking_id(required=True)
+
+
+BookingConfirmedSchema = typed(BookingIdSchema, b.BookingConfirmed)
+BookingCheckedInSchema = typed(BookingIdSchema, b.BookingCheckedIn)
+BookingNoShowSchema = typed(BookingIdSchema, b.BookingNoShow)
+
+
+class WhoWhereSchema(BookingIdSchema):
+    """Who booked what, where: the parts of the request that billing needs again on delivery."""
+
+    elder_id = record_id(required=True)
+    facility_id = record_id(required=True)
+    area_code = fields.String(required=True, validate=AREA_CODE)
+    service = service(required=True)
+
+
+class BookingRequestedSchema(WhoWhereSchema):
+    into = b.BookingRequested
+    when = fields.Nested(WhenSchema, required=True)
+    series_id = fields.String(allow_none=True, load_default=None, validate=UUID)
+
+
+class BookingRejectedSchema(BookingIdSchema):
+    into = b.BookingRejected
+    reason = reason(required=True)
+
+
+class BookingCancelledSchema(BookingIdSchema):
+    into = b.BookingCancelled
+    by = fields.String(required=True, validate=validate.OneOf(b.CANCELLED_BY))
+    reason = reason(required=True)
+
+
+class BookingDeliveredSchema(WhoWhereSchema):
+    """What billing prices a subsidy claim from."""
+
+    into = b.BookingDelivered
+    service_date = fields.Date(required=True, metadata={"description": "the day served; a stay's first night"})
+    until = fields.Date(allow_none=True, load_default=None, metadata={"description": "a stay's leaving day"})
+    units = fields.Integer(required=True, validate=validate.Range(min=1))
+    unit = fields.String(required=True, validate=validate.OneOf(("meals", "days", "sessions", "nights", "minutes")))
+    delivered_at = fields.AwareDateTime(required=True)
+
+
+# -- capacity-<facility_id>:<pool> ---------------------------------------------------------------
+class CapacitySetSchema(Loads):
+    into = m.CapacitySet
+    facility_id = record_id(required=True)
+    pool = pool(required=True)
+    units = fields.Integer(required=True, validate=validate.Range(min=0))
+    slots = fields.List(fields.Time(), load_default=list, metadata={"description": "sessions' start times"})
+    slot_minutes = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ClaimEventSchema(Loads):
+    facility_id = record_id(required=True)
+    claim = fields.Nested(ClaimSchema, required=True)
+
+
+UnitsReservedSchema = typed(ClaimEventSchema, m.UnitsReserved)
+RequestWaitlistedSchema = typed(ClaimEventSchema, m.RequestWaitlisted)
+WaitlistPromotedSchema = typed(ClaimEventSchema, m.WaitlistPromoted)
+
+
+class UnitsReleasedSchema(Loads):
+    into = m.UnitsReleased
+    facility_id = record_id(required=True)
+    booking_id = booking_id(required=True)
+
+
+class WaitlistLeftSchema(UnitsReleasedSchema):
+    into = m.WaitlistLeft
+    reason = fields.String(required=True, validate=validate.OneOf(("released", "expired")))
+
+
+class ReservationWithdrawnSchema(UnitsReleasedSchema):
+    into = m.ReservationWithdrawn
+    reason = reason(required=True)
+
+
+class PoolEventSchema(Loads):
+    facility_id = record_id(required=True)
+    pool = pool(required=True)
+
+
+CapacityReopenedSchema = typed(PoolEventSchema, m.CapacityReopened)
+
+
+class PoolStoppedSchema(PoolEventSchema):
+    reason = reason(required=True)
+    open_bookings = fields.List(booking_id(), required=True,
+                                metadata={"description": "reserved from that day on, then waiting: to settle"})
+
+
+CapacitySuspendedSchema = typed(PoolStoppedSchema, m.CapacitySuspended)
+CapacityClosedSchema = typed(PoolStoppedSchema, m.CapacityClosed)
+
+
+# -- calendar-<elder_id>@<area> -----------------------------------------------------------------
+class TimeHeldSchema(Loads):
+    into = c.TimeHeld
+    elder_id = record_id(required=True)
+    booking = fields.Nested(HeldSchema, required=True)
+
+
+class TimeFreedSchema(Loads):
+    into = c.TimeFreed
+    elder_id = record_id(required=True)
+    booking_id = booking_id(required=True)
+
+
+EVENT_SCHEMAS = (
+    BookingRequestedSchema, BookingConfirmedSchema, BookingRejectedSchema, BookingCheckedInSchema,
+    BookingDeliveredSchema, BookingCancelledSchema, BookingNoShowSchema,
+    CapacitySetSchema, UnitsReservedSchema, RequestWaitlistedSchema, WaitlistPromotedSchema, UnitsReleasedSchema,
+    WaitlistLeftSchema, ReservationWithdrawnSchema, CapacitySuspendedSchema, CapacityReopenedSchema,
+    CapacityClosedSchema, TimeHeldSchema, TimeFreedSchema,
+)
+
+
+def booking_events() -> EventRegistry:
+    """Every event type the booking service records, by its CloudEvents type."""
+    events = EventRegistry()
+    for schema in EVENT_SCHEMAS:
+        events.register(PREFIX + schema.into.__name__, schema.into, schema())
+    return events
