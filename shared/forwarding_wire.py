@@ -32,6 +32,8 @@ from shared.broker_admin import user_of
 from shared.entrypoints import RawQueueConsumer
 from shared.publisher import ConfirmedPublisher, OutgoingMessage, PublishError
 from shared.sync_intake import ParentQueueConsumer
+from shared.topology import (children_commands_queue, command_routing_key, commands_queue,  # noqa: F401
+                             process_replies_queue, replies_queue, reply_routing_key)  # (names live in topology)
 
 HOPS_HEADER = "x-eldernet-hops"
 VIA_HEADER = "x-eldernet-via"  # the nodes the command passed, comma-separated
@@ -42,31 +44,6 @@ _REPLY_KEY = re.compile(r"eldernet\.sync\.Reply\.[0-9a-f]{32}")
 # Replicating it buys nothing (one lost with a broker is a 503, like a cut link) and a quorum
 # queue writes every message to its Raft log. Parent and child declare these queues alike.
 QUEUE_ARGUMENTS = {"x-queue-type": "classic"}
-
-
-# -- names ------------------------------------------------------------------------------------------
-def commands_queue(service: str, child_id: str) -> str:
-    return f"eldernet.{service}.commands.{child_id}"
-
-
-def replies_queue(service: str, child_id: str) -> str:
-    return f"eldernet.{service}.replies.{child_id}"
-
-
-def children_commands_queue(service: str) -> str:
-    return f"eldernet.{service}.forwarded_commands"
-
-
-def process_replies_queue(service: str, reply_id: str) -> str:
-    return f"eldernet.{service}.forward_replies.{reply_id}"
-
-
-def command_routing_key(service: str) -> str:
-    return f"eldernet.sync.Command.{service}"
-
-
-def reply_routing_key(reply_id: str) -> str:
-    return f"eldernet.sync.Reply.{reply_id}"
 
 
 def is_reply_key(routing_key: str) -> bool:

@@ -55,3 +55,28 @@ def binding_pattern(event_type: str, area_code: str | None = None) -> str:
     """Routing-key pattern for one event type (``*`` for any), optionally inside one area."""
     words = area_words(area_code) if area_code else []
     return ".".join([event_type, *words, "#"])
+
+
+# -- forwarding commands to their home node (shared/forwarding.py) -------------------------------
+def commands_queue(service: str, child_id: str) -> str:
+    return f"eldernet.{service}.commands.{child_id}"
+
+
+def replies_queue(service: str, child_id: str) -> str:
+    return f"eldernet.{service}.replies.{child_id}"
+
+
+def children_commands_queue(service: str) -> str:
+    return f"eldernet.{service}.forwarded_commands"
+
+
+def process_replies_queue(service: str, reply_id: str) -> str:
+    return f"eldernet.{service}.forward_replies.{reply_id}"
+
+
+def command_routing_key(service: str) -> str:
+    return f"eldernet.sync.Command.{service}"
+
+
+def reply_routing_key(reply_id: str) -> str:
+    return f"eldernet.sync.Reply.{reply_id}"

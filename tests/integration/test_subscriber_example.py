@@ -11,13 +11,12 @@ from pathlib import Path
 import amqp
 import eventlet
 import pytest
-from nameko.testing.services import entrypoint_hook
 
 from shared.broker_admin import BrokerAdmin, vhost_of
-from shared.dependencies import EventSourced
 from shared.topology import EVENTS_EXCHANGE
 from services.registry.service import RegistryService
 from tests.support.broker import Tap, get_all, wait_for
+from tests.support.nodes import call, provider_of
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "subscribe_facilities.py"
 # The rights of a subscribing team on a node's vhost, as docs/subscribing.md gives them.
@@ -35,7 +34,7 @@ def registry(container_factory, node_config):
     container = container_factory(RegistryService, config)
     container.start()
     call(container, "import_areas", [dict(zip(("code", "name", "tier", "parent"), row)) for row in AREAS])
-    relay = next(d for d in container.dependencies if isinstance(d, EventSourced)).relay
+    relay = provider_of(container).relay
     wait_for(lambda: relay.backlog() == 0, message="the areas published (so the node made eldernet.events)")
     return container
 
@@ -50,11 +49,6 @@ def subscriber_uri(amqp_uri):
         yield f"amqp://{user}:{password}@127.0.0.1:5672/{vhost_of(amqp_uri)}"
     finally:
         admin.delete_user(user)
-
-
-def call(container, method, *args):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args)
 
 
 def register_facility(registry, name, area_code):

@@ -2,22 +2,12 @@
 whose capacity booking has heard of, calls into a running container."""
 from datetime import datetime, timedelta
 
-from nameko.testing.services import entrypoint_hook
 
-from shared.dependencies import EventSourced
 from shared.http_api import NotFound
 from services.booking.domain.catalogue import LOCAL
 from tests.e2e.test_registry_api import TREE  # noqa: F401 (the booking tests' area tree too)
 from tests.support.broker import wait_for
-
-
-def call(container, method, *args):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args)
-
-
-def store_of(container):
-    return next(d for d in container.dependencies if isinstance(d, EventSourced)).store
+from tests.support.nodes import call, store_of
 
 
 def days_ahead(n: int) -> str:

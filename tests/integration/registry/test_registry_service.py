@@ -5,13 +5,12 @@ import json
 import uuid
 
 import pytest
-from nameko.testing.services import entrypoint_hook
 
 from shared.aggregate import Rejected
-from shared.dependencies import EventSourced
 from shared.schemas import PayloadError
 from services.registry.domain import identity
 from services.registry.service import RegistryService
+from tests.support.nodes import call, provider_of
 
 
 def make_id(born="19400101", seq="011"):
@@ -24,11 +23,6 @@ def registry(container_factory, node_config):
     container = container_factory(RegistryService, node_config)
     container.start()
     return container
-
-
-def call(container, method, *args):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args)
 
 
 def load_small_network(registry):
@@ -67,7 +61,7 @@ def test_statistics_roll_up_the_tree(registry):
 
 def test_id_numbers_stay_out_of_events_and_read_models(registry):
     load_small_network(registry)
-    provider = next(d for d in registry.dependencies if isinstance(d, EventSourced))
+    provider = provider_of(registry)
     stored = json.dumps([e.to_cloudevent() for e in provider.store.read_all(0, 10_000)], ensure_ascii=False)
     number = make_id("19400101", "001")
     assert number not in stored and "2104**********" in stored
@@ -87,7 +81,7 @@ def test_a_second_registration_of_the_same_person_is_refused(registry):
 
 def test_bad_input_names_the_field_and_stores_nothing(registry):
     load_small_network(registry)
-    provider = next(d for d in registry.dependencies if isinstance(d, EventSourced))
+    provider = provider_of(registry)
     head = provider.store.head_position()
     with pytest.raises(PayloadError) as error:
         call(registry, "register_facility", {"kind": "nursing_home", "name": "x", "area_code": "210402003",
@@ -103,7 +97,7 @@ def test_bad_input_names_the_field_and_stores_nothing(registry):
 def test_a_rebuild_from_the_store_gives_the_same_statistics(registry):
     load_small_network(registry)
     live = call(registry, "statistics", "2104", "2026-11-23")
-    provider = next(d for d in registry.dependencies if isinstance(d, EventSourced))
+    provider = provider_of(registry)
     for name in ("areas", "facilities", "elders"):
         provider.projections.rebuild(name)
     assert call(registry, "statistics", "2104", "2026-11-23") == live

@@ -10,10 +10,8 @@ import amqp
 import eventlet
 import pika
 import pytest
-from nameko.testing.services import entrypoint_hook
 from prometheus_client import REGISTRY
 
-from shared.dependencies import EventSourced
 from shared.forwarding import MAX_HOPS
 from shared.forwarding_wire import (HOPS_HEADER, children_commands_queue, command_routing_key, commands_queue,
                                     replies_queue)
@@ -23,6 +21,7 @@ from shared.topology import SYNC_EXCHANGE
 from services.registry.service import RegistryService
 from tests.support.broker import get_all, wait_for
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.nodes import call, store_of
 
 TOWN, VILLAGE_NODE, VILLAGE = "xinfu-s03", "xinfu-s03-c001", "210402003001"
 TREE = [{"code": "2104", "name": "抚顺市", "tier": "city"},
@@ -60,20 +59,11 @@ def config(net, node_id):
     return node_config
 
 
-def call(container, method, *args):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args)
-
-
 def http(container, method, path, body=None, area="210402003", **more):
     """A request as the node's gateway sends it to ``registry.http`` (shared/gateway.py api_request)."""
     principal = Principal("test-token", area, "operator").to_dict()
     return call(container, "http", {"method": method, "path": path, "query": {}, "body": body,
                                     "principal": principal, **more})
-
-
-def store_of(container):
-    return next(d for d in container.dependencies if isinstance(d, EventSourced)).store
 
 
 def stream(container, stream_id):

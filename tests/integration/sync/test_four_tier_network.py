@@ -6,9 +6,7 @@ sync changes nothing anywhere."""
 import uuid
 
 import pytest
-from nameko.testing.services import entrypoint_hook
 
-from shared.dependencies import EventSourced
 from shared.local_network import LocalNetwork
 from shared.sync_status import sync_status
 from services.registry.service import RegistryService
@@ -16,6 +14,7 @@ from prometheus_client import REGISTRY
 
 from tests.support.broker import get_all, wait_for
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.nodes import call, provider_of, store_of
 
 NODES = [  # id, tier, area, parent
     ("fushun", "city", "2104", None),
@@ -60,15 +59,6 @@ def network(container_factory, node_config, tmp_path):
         container.stop()
     proxy.close()
     net.close()
-
-
-def call(container, method, *args):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args)
-
-
-def store_of(container):
-    return next(d for d in container.dependencies if isinstance(d, EventSourced)).store
 
 
 def areas_at(container):
@@ -132,7 +122,7 @@ def test_a_village_offline_catches_up_once_and_a_repeat_changes_nothing(network)
     before = duplicates_dropped(containers)
     resent = 0
     for container in containers.values():  # every link of every node starts again from 0
-        provider = next(d for d in container.dependencies if isinstance(d, EventSourced))
+        provider = provider_of(container)
         events = provider.store.read_all(0, 100_000)
         for relay in provider.sync.relays:
             resent += sum(1 for e in events if relay.link.select(e))

@@ -8,19 +8,18 @@ import uuid
 
 import pika
 import pytest
-from nameko.testing.services import entrypoint_hook
 from prometheus_client import REGISTRY
 
 from shared import cursors
 from shared.sync_link import received_cursor
 from shared.aggregate import Rejected
-from shared.dependencies import EventSourced
 from shared.sync_status import sync_status
 from shared.topology import SYNC_EXCHANGE
 from services.registry.service import RegistryService
 from tests.support.broker import get_all, wait_for
 from shared.local_network import LocalNetwork
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.nodes import call, provider_of, store_of
 
 TOWN_TREE = [{"code": "2104", "name": "抚顺市", "tier": "city"},
              {"code": "210402", "name": "新抚区", "tier": "district", "parent": "2104"},
@@ -50,15 +49,6 @@ def network(container_factory, node_config, tmp_path):
     town.stop()
     proxy.close()
     net.close()
-
-
-def call(container, method, *args):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args)
-
-
-def store_of(container):
-    return next(d for d in container.dependencies if isinstance(d, EventSourced)).store
 
 
 def area_codes(container):
@@ -156,7 +146,7 @@ def test_lost_messages_are_noticed_and_sent_again(network):
     link.cut()
     for n in (2, 3):
         call(village, "register_facility", facility(n))
-    relay = next(d for d in village.dependencies if isinstance(d, EventSourced)).uplink
+    relay = provider_of(village).uplink
     with store_of(village).engine.begin() as conn:  # "sent", and lost on the way
         head = store_of(village).head_position(conn)
         cursors.advance(conn, relay.link.cursor, head)
@@ -308,8 +298,6 @@ def test_a_child_cannot_append_to_a_record_in_a_siblings_area(network):
     assert [e.origin_node for e in store_of(town).read_stream(stream)] == ["xinfu-s03"]
     call(village, "register_facility", facility(2))  # the link moved past it
     wait_for(lambda: village_kinds(town) == 2, message="a genuine record after the parked one")
-
-
 
 
 def test_the_village_survives_an_event_without_origin_area_from_its_town(network):

@@ -5,13 +5,12 @@ village re-pointed to another parent sends it its history and goes on syncing.""
 import uuid
 
 import pytest
-from nameko.testing.services import entrypoint_hook
 
 from shared.aggregate import Rejected
-from shared.dependencies import EventSourced
 from shared.local_network import LocalNetwork
 from services.registry.service import RegistryService
 from tests.support.broker import wait_for
+from tests.support.nodes import call, store_of
 
 TREE = [{"code": "2104", "name": "抚顺市", "tier": "city"},
         {"code": "210402", "name": "新抚区", "tier": "district", "parent": "2104"},
@@ -25,15 +24,6 @@ def net(node_config, tmp_path):
     network = LocalNetwork(node_config, tmp_path, prefix=f"eldernet-test-{uuid.uuid4().hex[:6]}")
     yield network
     network.close()
-
-
-def call(container, method, *args):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args)
-
-
-def store_of(container):
-    return next(d for d in container.dependencies if isinstance(d, EventSourced)).store
 
 
 def types_in(container, stream_id):
