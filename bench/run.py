@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     n = args.n or (1000 if args.quick else 5000)
 
-    from bench import outbox, store, sync  # after the path is set
+    from bench import outbox, store, sync, sync_e2e  # after the path is set
 
     started = time.perf_counter()
     if args.only in (None, "store"):
@@ -40,7 +40,7 @@ def main(argv=None) -> int:
         outbox.run(n, args.rounds)
     if args.only in (None, "sync"):
         sync.run(args.backlog or (20_000 if args.quick else 100_000), rounds=1)
-        sync.run_end_to_end([float(r) if "." in r else int(r) for r in args.rates.split(",")],
+        sync_e2e.run_end_to_end([float(r) if "." in r else int(r) for r in args.rates.split(",")],
                             seconds=5 if args.quick else 20, backlog=1000 if args.quick else 5000)
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
     return 0

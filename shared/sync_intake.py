@@ -21,6 +21,7 @@ travel the same queues.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from kombu import Connection, Exchange, Queue
@@ -56,7 +57,14 @@ class _LinkIntake(EventConsumer):
 
     def start(self) -> None:
         super().start()
-        self.container.spawn_managed_thread(self._ask_again, identifier=f"{self.queue_name}.gaps")
+        self._stopping = threading.Event()
+        self._asker = self.container.spawn_managed_thread(self._ask_again, identifier=f"{self.queue_name}.gaps")
+
+    def stop(self) -> None:
+        if getattr(self, "_asker", None) is not None:
+            self._stopping.set()
+            self._asker.wait()
+        super().stop()
 
     def handle_message(self, body, message) -> None:
         try:
@@ -137,8 +145,7 @@ class _LinkIntake(EventConsumer):
     def _ask_again(self) -> None:
         """While a gap lasts (no progress past it), ask again: the request or the re-sent
         messages may be lost too, and the gap's message may have been the link's last."""
-        while True:
-            time.sleep(RESEND_INTERVAL)
+        while not self._stopping.wait(RESEND_INTERVAL):
             for peer_id, (peer, have) in list(self._gaps.items()):
                 now_have = self.events.link_received(received_cursor(peer_id))
                 if now_have > have:
