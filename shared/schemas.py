@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, post_load, validate
 
 from shared.events import Event
 
@@ -173,3 +173,19 @@ class EventRegistry:
         if dataclasses.is_dataclass(loaded):
             return loaded
         return spec.event_class(**loaded)
+
+
+# -- helpers every service's schemas use --------------------------------------------------------
+def lowercase_uuid(error: str = "a UUID in lower case") -> validate.Regexp:
+    """Ids are lower-case UUIDs: one spelling per id, so the inbox and the store never see two."""
+    return validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", error=error)
+
+
+class Makes(Schema):
+    """Loads into ``make`` (a domain dataclass); lists become tuples, as the dataclasses hold."""
+
+    make: type = dict
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return self.make(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})

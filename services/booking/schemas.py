@@ -6,9 +6,9 @@ bodies are in bodies.py.
 """
 from __future__ import annotations
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import fields, validate
 
-from shared.schemas import EventRegistry
+from shared.schemas import EventRegistry, Makes, lowercase_uuid
 from services.booking.domain import bookings as b, capacity_messages as m, elder_calendar as c
 from services.booking.domain.catalogue import SERVICES, When, pool_of
 from services.booking.domain.ledger import Claim
@@ -17,24 +17,13 @@ PREFIX = "eldernet.booking."
 POOLS = tuple(sorted({pool_of(service) for service in SERVICES}))
 AREA_CODE = validate.Regexp(r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?)?$",
                             error="a 2, 4, 6, 9 or 12-digit area code")
-UUID = validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
-                       error="a UUID in lower case")
+UUID = lowercase_uuid()
 
 
-class Loads(Schema):
-    """Loads into ``into`` (a domain dataclass); lists become the tuples the dataclasses hold."""
-
-    into: type = dict
-
-    @post_load
-    def _into(self, data, **kwargs):
-        return self.into(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-
-
-def typed(base: type[Loads], into: type) -> type[Loads]:
+def typed(base: type[Makes], into: type) -> type[Makes]:
     """The schema of event ``into`` whose fields are all ``base``'s, named for it (AsyncAPI names
     its components after the schemas)."""
-    return type(f"{into.__name__}Schema", (base,), {"into": into, "__module__": __name__})
+    return type(f"{into.__name__}Schema", (base,), {"make": into, "__module__": __name__})
 
 
 def record_id(**kwargs):
@@ -59,10 +48,10 @@ def pool(**kwargs):
 
 
 # -- values -------------------------------------------------------------------------------------
-class WhenSchema(Loads):
+class WhenSchema(Makes):
     """When a booking is (catalogue.When): local dates and times, Beijing time."""
 
-    into = When
+    make = When
     day = fields.Date(required=True, metadata={"description": "the day; a stay's first night"})
     until = fields.Date(allow_none=True, load_default=None, metadata={"description": "a stay's leaving day"})
     start = fields.Time(allow_none=True, load_default=None, metadata={"description": "a session's start, HH:MM"})
@@ -70,7 +59,7 @@ class WhenSchema(Loads):
                              metadata={"description": "a session's length; carers' minutes"})
 
 
-class BookedSchema(Loads):
+class BookedSchema(Makes):
     """What a booking takes: the service, when."""
 
     booking_id = booking_id(required=True)
@@ -79,17 +68,17 @@ class BookedSchema(Loads):
 
 
 class ClaimSchema(BookedSchema):
-    into = Claim
+    make = Claim
     elder_id = record_id(required=True)
 
 
 class HeldSchema(BookedSchema):
-    into = c.Held
+    make = c.Held
     facility_id = record_id(required=True)
 
 
 # -- booking-<id> -------------------------------------------------------------------------------
-class BookingIdSchema(Loads):
+class BookingIdSchema(Makes):
     booking_id = booking_id(required=True)
 
 
@@ -108,18 +97,18 @@ class WhoWhereSchema(BookingIdSchema):
 
 
 class BookingRequestedSchema(WhoWhereSchema):
-    into = b.BookingRequested
+    make = b.BookingRequested
     when = fields.Nested(WhenSchema, required=True)
     series_id = fields.String(allow_none=True, load_default=None, validate=UUID)
 
 
 class BookingRejectedSchema(BookingIdSchema):
-    into = b.BookingRejected
+    make = b.BookingRejected
     reason = reason(required=True)
 
 
 class BookingCancelledSchema(BookingIdSchema):
-    into = b.BookingCancelled
+    make = b.BookingCancelled
     by = fields.String(required=True, validate=validate.OneOf(b.CANCELLED_BY))
     reason = reason(required=True)
 
@@ -127,7 +116,7 @@ class BookingCancelledSchema(BookingIdSchema):
 class BookingDeliveredSchema(WhoWhereSchema):
     """What billing prices a subsidy claim from."""
 
-    into = b.BookingDelivered
+    make = b.BookingDelivered
     service_date = fields.Date(required=True, metadata={"description": "the day served; a stay's first night"})
     until = fields.Date(allow_none=True, load_default=None, metadata={"description": "a stay's leaving day"})
     units = fields.Integer(required=True, validate=validate.Range(min=1))
@@ -136,8 +125,8 @@ class BookingDeliveredSchema(WhoWhereSchema):
 
 
 # -- capacity-<facility_id>:<pool> ---------------------------------------------------------------
-class CapacitySetSchema(Loads):
-    into = m.CapacitySet
+class CapacitySetSchema(Makes):
+    make = m.CapacitySet
     facility_id = record_id(required=True)
     pool = pool(required=True)
     units = fields.Integer(required=True, validate=validate.Range(min=0))
@@ -145,7 +134,7 @@ class CapacitySetSchema(Loads):
     slot_minutes = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
-class ClaimEventSchema(Loads):
+class ClaimEventSchema(Makes):
     facility_id = record_id(required=True)
     claim = fields.Nested(ClaimSchema, required=True)
 
@@ -155,23 +144,23 @@ RequestWaitlistedSchema = typed(ClaimEventSchema, m.RequestWaitlisted)
 WaitlistPromotedSchema = typed(ClaimEventSchema, m.WaitlistPromoted)
 
 
-class UnitsReleasedSchema(Loads):
-    into = m.UnitsReleased
+class UnitsReleasedSchema(Makes):
+    make = m.UnitsReleased
     facility_id = record_id(required=True)
     booking_id = booking_id(required=True)
 
 
 class WaitlistLeftSchema(UnitsReleasedSchema):
-    into = m.WaitlistLeft
+    make = m.WaitlistLeft
     reason = fields.String(required=True, validate=validate.OneOf(("released", "expired")))
 
 
 class ReservationWithdrawnSchema(UnitsReleasedSchema):
-    into = m.ReservationWithdrawn
+    make = m.ReservationWithdrawn
     reason = reason(required=True)
 
 
-class PoolEventSchema(Loads):
+class PoolEventSchema(Makes):
     facility_id = record_id(required=True)
     pool = pool(required=True)
 
@@ -190,14 +179,14 @@ CapacityClosedSchema = typed(PoolStoppedSchema, m.CapacityClosed)
 
 
 # -- calendar-<elder_id>@<area> -----------------------------------------------------------------
-class TimeHeldSchema(Loads):
-    into = c.TimeHeld
+class TimeHeldSchema(Makes):
+    make = c.TimeHeld
     elder_id = record_id(required=True)
     booking = fields.Nested(HeldSchema, required=True)
 
 
-class TimeFreedSchema(Loads):
-    into = c.TimeFreed
+class TimeFreedSchema(Makes):
+    make = c.TimeFreed
     elder_id = record_id(required=True)
     booking_id = booking_id(required=True)
 
@@ -215,5 +204,5 @@ def booking_events() -> EventRegistry:
     """Every event type the booking service records, by its CloudEvents type."""
     events = EventRegistry()
     for schema in EVENT_SCHEMAS:
-        events.register(PREFIX + schema.into.__name__, schema.into, schema())
+        events.register(PREFIX + schema.make.__name__, schema.make, schema())
     return events

@@ -3,27 +3,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, fields, validate
 
 from shared.http_api import PageQuerySchema
-from shared.schemas import EventRegistry
+from shared.schemas import EventRegistry, Makes, lowercase_uuid
 from services.registry.domain import areas as a, elders as e, facilities as f
 
 PREFIX = "eldernet.registry."
 AREA_CODE = validate.Regexp(r"^[0-9]{4}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?$", error="a 4, 6, 9 or 12-digit area code")
-UUID = validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
-                       error="a UUID in lower case (ids never carry personal data such as an ID number)")
+UUID = lowercase_uuid("a UUID in lower case (ids never carry personal data such as an ID number)")
 VILLAGE_CODE = validate.Regexp(r"^[0-9]{12}$", error="a 12-digit village/community code")
-
-
-class Makes(Schema):
-    """Loads into ``make`` (a dataclass); lists become tuples, as the domain's dataclasses hold."""
-
-    make: type = dict
-
-    @post_load
-    def _make(self, data, **kwargs):
-        return self.make(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 def text(**kwargs):

@@ -33,7 +33,7 @@ EXAMPLES = [
 
 
 def test_every_event_type_has_an_example():
-    assert {type(e) for e in EXAMPLES} == {schema.into for schema in EVENT_SCHEMAS}
+    assert {type(e) for e in EXAMPLES} == {schema.make for schema in EVENT_SCHEMAS}
     assert all(t.startswith("eldernet.booking.") for t in booking_events().types)
 
 
