@@ -175,6 +175,12 @@ class UnitOfWork:
             return event.stream_id
         return next((s for s in self.context.references(event) if store.stream_version(s, self.conn) == 0), None)
 
+    def is_home(self, stream_id: str, area_code: str) -> bool:
+        """Whether this node writes ``stream_id`` for a record in ``area_code`` (single writer): a
+        consumer that sees every node's events acts only on those it is the home of."""
+        home = self.context.home_node(stream_id, area_code) if self.context.home_node else None
+        return home is None or home == self.context.node.id
+
     def _check_home(self, stream_id: str, area_code: str) -> None:
         home = self.context.home_node(stream_id, area_code) if self.context.home_node else None
         if home is not None and home != self.context.node.id:

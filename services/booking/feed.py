@@ -59,8 +59,7 @@ class FacilityPayload(Schema):
 
 def is_home(work, area_code: str) -> bool:
     """Whether this node writes the pools of a facility in ``area_code`` (as the registry writes it)."""
-    home_node = work.context.home_node
-    return home_node is None or home_node(capacity.stream_id(""), area_code) == work.context.node.id
+    return work.is_home(capacity.stream_id(""), area_code)
 
 
 def follow(work, event: Event) -> None:

@@ -7,9 +7,6 @@ own broker. A booking is in its facility's area, and written at the facility's h
 """
 from __future__ import annotations
 
-import logging
-import random
-import time
 import uuid
 from datetime import date, datetime
 from typing import Callable
@@ -17,32 +14,13 @@ from typing import Callable
 from shared.aggregate import Rejected
 from shared.events import utcnow
 from shared.http_api import NotFound, Page
-from shared.store import ConcurrencyError
+from shared.retry import retrying
 from services.booking import feed, flow, queries
 from services.booking.domain.bookings import RequestBooking, booking
 from services.booking.domain.capacity import capacity, capacity_id
 from services.booking.domain.capacity_messages import SetCapacity
 from services.booking.domain.catalogue import local_now
 from services.booking.domain.facility_feed import FED_POOLS
-
-log = logging.getLogger(__name__)
-
-ATTEMPTS = 10  # racers for one pool each lose at most once per winner before them
-
-
-def retrying(attempt: Callable[[], None]) -> None:
-    """Run ``attempt`` (one unit of work) again when another writer changed a stream it read:
-    every try loads afresh and decides again, so a request that lost the last bed is waitlisted
-    (or rejected), never confirmed on stale state. A random pause, growing with each try, spreads
-    the racers (each round of a race has one winner)."""
-    for tries in range(1, ATTEMPTS + 1):
-        try:
-            return attempt()
-        except ConcurrencyError as error:
-            if tries == ATTEMPTS:
-                raise
-            log.info("booking: %s; deciding again (try %d)", error, tries + 1)
-            time.sleep(random.uniform(0, min(0.005 * 2 ** tries, 0.2)))
 
 
 def _can_write(scope, area_code: str) -> None:
@@ -86,7 +64,7 @@ def request_booking(uow, body: dict, scope=None) -> dict:
                                  body["when"], utcnow())
         with uow() as work:
             flow.request(work, command, body["wait"])
-    retrying(attempt)
+    retrying(attempt, "booking")
     return get_booking(uow, booking_id)
 
 
@@ -105,7 +83,7 @@ def change_booking(uow, booking_id: str, make_command: Callable[[str, datetime],
                 flow.end(work, booking_id, command)
             else:
                 flow.step(work, booking_id, command)
-    retrying(attempt)
+    retrying(attempt, "booking")
     return get_booking(uow, booking_id)
 
 
@@ -126,7 +104,7 @@ def set_capacity(uow, facility_id: str, body: dict, scope=None) -> dict:
             key = capacity_id(facility_id, body["pool"])
             flow.settle(work, flow.execute(work, capacity, key, command, area_code), at)
             feed.agree(work, facility_id, body["pool"])
-    retrying(attempt)
+    retrying(attempt, "booking")
     today = local_now(utcnow()).date()
     return facility_schedule(uow, facility_id, today, today)
 
@@ -136,7 +114,7 @@ def follow_facility(uow, event) -> None:
     def attempt():
         with uow() as work:
             feed.follow(work, event)
-    retrying(attempt)
+    retrying(attempt, "booking")
 
 
 # -- queries ------------------------------------------------------------------------------------

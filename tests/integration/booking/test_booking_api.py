@@ -82,7 +82,7 @@ def race(api, bodies):
 @pytest.mark.parametrize("config", ["sqlite", "postgresql"], indirect=True)
 @pytest.mark.parametrize("wait", [True, False])
 def test_racers_for_the_last_bed_exactly_one_is_confirmed(api, facility_id, wait, config, caplog):
-    caplog.set_level(logging.INFO, logger="services.booking.handlers")
+    caplog.set_level(logging.INFO, logger="shared.retry")
     answers = race(api, [stay(facility_id, wait=wait) for _ in range(RACERS)])
     assert [a.status_code for a in answers] == [201] * RACERS, [a.text for a in answers if a.status_code != 201]
     statuses = sorted(a.json()["status"] for a in answers)
