@@ -12,7 +12,8 @@ tools are developed on.
 
 The events are found without starting anything: each installed service's class
 (shared/runner.py) has an ``EventSourced`` dependency whose ``registry`` maps event types to
-marshmallow schemas, and every such service also publishes its ``HomeHandedOver`` (shared/handoff.py).
+marshmallow schemas, and every such service also publishes the kernel's hand-offs:
+``HomeHandedOver`` (shared/handoff.py) and ``AreaRecoded`` (shared/recoding.py).
 apispec's MarshmallowPlugin turns the schemas into JSON Schema (OpenAPI 3.1 flavour, which is
 JSON Schema: ``null`` as a type, not ``nullable``), with the same component names as the HTTP
 API's OpenAPI document (``registry.Capacity``).
@@ -30,8 +31,8 @@ import yaml
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from shared import __version__, handoff
-from shared.dependencies import EventSourced
+from shared import __version__
+from shared.dependencies import EventSourced, register_kernel_events
 from shared.events import CONTENT_TYPE, DATA_CONTENT_TYPE, SPECVERSION, TYPE_PREFIX
 from shared.openapi import schema_name_resolver
 from shared.runner import installed_services, load_service
@@ -97,7 +98,7 @@ def _registries(services: Iterable[str]) -> Iterator[tuple[str, EventRegistry]]:
             for event_type in provider.registry.types:
                 spec = provider.registry.spec(event_type)
                 registry.register(spec.type, spec.event_class, spec.schema, spec.version, spec.upcasters)
-            handoff.register(registry, service)
+            register_kernel_events(registry, service)
             yield service, registry
 
 

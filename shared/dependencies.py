@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import Connection
 
-from shared import cursors, handoff, inbox, metrics as kernel_metrics
+from shared import cursors, handoff, inbox, metrics as kernel_metrics, recoding
 from shared.broker_admin import user_of
 from shared.config import eldernet_section
 from shared.db import make_engine
@@ -91,6 +91,13 @@ class UnitOfWorkFactory:
             yield conn
 
 
+def register_kernel_events(registry: EventRegistry, service: str) -> None:
+    """The kernel's own records every syncing service stores and publishes: its hand-offs of
+    homes (shared/handoff.py) and of re-coded areas (shared/recoding.py)."""
+    handoff.register(registry, service)
+    recoding.register(registry, service)
+
+
 class EventSourced(DependencyProvider):
     """The unit of work of one service on one node, with its outbox relay."""
 
@@ -135,7 +142,7 @@ class EventSourced(DependencyProvider):
         engine = make_engine(database_url(config, self.service),
                              sqlite_synchronous=section.get("sqlite_synchronous", "FULL"))
         self.store = EventStore(engine)
-        handoff.register(self.registry, self.service)
+        register_kernel_events(self.registry, self.service)
         self.store.create_schema()
         self.projections = Projections(self.store, self.projection_list)
         self.projections.create_tables()
@@ -227,10 +234,16 @@ class EventSourced(DependencyProvider):
         for handed in handoff.hand_over(self.store, self.topology, record):
             log.info("%s: records of area %s handed over to child node %s", self.service, handed.area_code,
                      handed.to_node)
+        recoding.learn_all(self.store, self.topology, self.service)
+        for recoded in recoding.record_recodings(self.store, self.topology, record):
+            self.topology.recoded[recoded.from_area] = recoded.to_area
+            log.info("%s: records of area %s are written here now, as area %s", self.service, recoded.from_area,
+                     recoded.to_area)
 
     def _after_ingest(self, uow: UnitOfWork, event: Event) -> None:
         """A record from above about a child's area, arriving after this node started: hand the
         child its area now, in the same unit of work, after the record (shared/handoff.py)."""
+        recoding.learn(self.topology, self.service, event)
         handed = handoff.owed(uow.conn, self.store, self.topology, event)
         if handed is not None:
             uow.record(handoff.stream_of(handed.area_code), 0, [handed], area_code=handed.area_code,

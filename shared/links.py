@@ -9,20 +9,26 @@ Declared in the node's config (docs/sync.md)::
                  broker_user: xinfu}
         children:
           - {id: xinfu-s03-c001, area_code: "210402003001"}   # broker_user defaults to the id
+          - {id: xinfu-s03-c007, area_code: "210402003007",   # a village moved here from another
+             former_area_codes: ["210402004002"]}             # town: its records' old code
 
 A node knows only its neighbours. That is enough for every decision the sync makes: what to
 forward (areas are nested codes, so "inside my child's area" is a prefix test), whom to trust
 (RabbitMQ checks that a message's ``user_id`` is the user that published it), and where the
 home node of an aggregate lies (here, below through one child, or above through the parent).
+An area that was re-coded (a village moved to another town, areas merged) keeps its records'
+old codes in their history; the node and every ancestor up to where the old and new codes meet
+list the old code as a former code of the area, and the recorded hand-off (shared/recoding.py)
+teaches every node that stores it where the old code is written now.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 from shared.config import ConfigError, eldernet_section
 from shared.events import is_area_code
-from shared.node import Node
+from shared.node import Node, check_former_codes, former_codes
 
 
 @dataclass(frozen=True)
@@ -33,9 +39,20 @@ class Neighbour:
     area_code: str
     broker_user: str
     amqp_uri: str | None = None  # the parent's broker, for a child; None for a child entry
+    former_area_codes: tuple[str, ...] = ()  # codes of areas now in the child's that had another
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return (self.area_code, *self.former_area_codes)
 
     def contains(self, area_code: str | None) -> bool:
-        return bool(area_code) and area_code.startswith(self.area_code)
+        return bool(area_code) and area_code.startswith(self.prefixes)
+
+    @property
+    def enclosing_areas(self) -> tuple[str, ...]:
+        """The areas above the child's, under its current and former codes (the area tree's
+        path to a record's old code is what the record refers to)."""
+        return tuple(dict.fromkeys(code[:n] for code in self.prefixes for n in (2, 4, 6, 9) if n < len(code)))
 
 
 @dataclass(frozen=True)
@@ -43,18 +60,35 @@ class Topology:
     node: Node
     parent: Neighbour | None
     children: tuple[Neighbour, ...] = ()
+    # Re-coded areas this node has learnt of (old code -> new code), from the recorded hand-offs
+    # in its store (shared/recoding.py); filled at start and as hand-offs arrive.
+    recoded: dict[str, str] = field(default_factory=dict, compare=False)
 
     # -- who is who -------------------------------------------------------------------------
     def child_by_user(self, broker_user: str | None) -> Neighbour | None:
         return next((c for c in self.children if c.broker_user == broker_user), None)
 
     def child_for(self, area_code: str) -> Neighbour | None:
-        """The child whose area holds ``area_code``, if any."""
-        return next((c for c in self.children if c.contains(area_code)), None)
+        """The child whose area holds ``area_code``, if any; the longest matching code wins (a
+        village that moved from one child town to another is the new town's, by its former code)."""
+        matches = [(len(code), child) for child in self.children for code in child.prefixes
+                   if area_code and area_code.startswith(code)]
+        return max(matches, key=lambda match: match[0])[1] if matches else None
+
+    def current_code(self, area_code: str) -> str:
+        """``area_code`` as it is called now, following the re-codings this node knows of."""
+        for _ in range(16):  # a chain of moves is short; a cycle (bad data) must not hang
+            old = next((code for code in self.recoded if area_code.startswith(code)), None)
+            if old is None:
+                break
+            area_code = self.recoded[old] + area_code[len(old):]
+        return area_code
 
     def home_of(self, area_code: str) -> str:
         """The node an aggregate about ``area_code`` is written at, as far as this node can tell:
-        this node, the child whose area holds it, or (outside this node's area) the parent's side."""
+        this node, the child whose area holds it, or (outside this node's area) the parent's side.
+        A re-coded area is homed by its new code: its old home does not write it any more."""
+        area_code = self.current_code(area_code)
         child = self.child_for(area_code)
         if child is not None:
             return child.id
@@ -63,15 +97,31 @@ class Topology:
         return self.parent.id if self.parent else self.node.id
 
     # -- what crosses a link ----------------------------------------------------------------
+    @property
+    def subtree(self) -> tuple[str, ...]:
+        """The area-code prefixes of this node's subtree: its own codes, and a child's former
+        codes that lie outside them (a village moved here from another town)."""
+        own = self.node.prefixes
+        extra = [code for child in self.children for code in child.former_area_codes
+                 if not code.startswith(own)]
+        return (*own, *extra)
+
+    def holds(self, area_code: str | None) -> bool:
+        return bool(area_code) and area_code.startswith(self.subtree)
+
+    def encloses(self, area_code: str | None) -> bool:
+        """``area_code`` is above this node's area, under one of the subtree's codes."""
+        return bool(area_code) and any(code.startswith(area_code) for code in self.subtree)
+
     def goes_up(self, area_code: str, origin_area: str | None) -> bool:
         """Recorded in this node's subtree and about its area: the parent should have it."""
-        return self.node.contains(area_code) and self.node.contains(origin_area or self.node.area_code)
+        return self.holds(area_code) and self.holds(origin_area or self.node.area_code)
 
     @staticmethod
     def goes_down(child: Neighbour, area_code: str, origin_area: str | None) -> bool:
         """About the child's area, or about an area that encloses it (reference data, city-wide
         policies), and not recorded in the child's own subtree (it has those already)."""
-        relevant = child.contains(area_code) or child.area_code.startswith(area_code)
+        relevant = child.contains(area_code) or area_code in child.enclosing_areas
         return relevant and not child.contains(origin_area)
 
     @classmethod
@@ -115,8 +165,10 @@ def _neighbour(path: str, entry) -> Neighbour:
         raise ConfigError(f"{path}.id: required")
     if not is_area_code(area_code):
         raise ConfigError(f"{path}.area_code {area_code!r}: a GB/T 2260 area code is required")
+    former = former_codes(f"{path}.former_area_codes", entry.get("former_area_codes"))
+    check_former_codes(f"{path}.former_area_codes", area_code, former)
     return Neighbour(id=node_id, area_code=area_code, broker_user=str(entry.get("broker_user") or node_id),
-                     amqp_uri=entry.get("amqp_uri") or None)
+                     amqp_uri=entry.get("amqp_uri") or None, former_area_codes=former)
 
 
 def _check_child(node: Node, index: int, child: Neighbour, children: tuple[Neighbour, ...]) -> None:

@@ -31,6 +31,14 @@ class LocalNode:
     proxy: Any = None  # something with a ``port`` the link goes through (a test's TCP proxy)
     upstream: str | None = None  # the parent's id when the parent is outside this network
     children: list = field(default_factory=list)
+    former_area_codes: list = field(default_factory=list)  # its area's codes before a move
+
+    def moved_in(self) -> list[str]:
+        """Former codes in this node's subtree that lie outside its area: its parent lists them
+        under this child (so the records' old-coded history may come up this way)."""
+        codes = [code for child in self.children for code in [*child.former_area_codes, *child.moved_in()]]
+        return [code for code in dict.fromkeys([*self.former_area_codes, *codes])
+                if not code.startswith(self.area_code)]
 
     def amqp_uri(self, via: str = BROKER, vhost: str | None = None) -> str:
         return f"amqp://{self.user}:{self.password}@{via}/{vhost or self.vhost}"
@@ -71,9 +79,11 @@ class LocalNetwork:
         config["AMQP_URI"] = node.amqp_uri()
         section = config["ELDERNET"]
         section["node"] = {"id": node.id, "tier": node.tier, "area_code": node.area_code,
-                           "parent": node.parent.id if node.parent else node.upstream or _parent_id_above(node)}
+                           "parent": node.parent.id if node.parent else node.upstream or _parent_id_above(node),
+                           "former_area_codes": list(node.former_area_codes)}
         section["data_dir"] = os.path.join(str(self.data_dir), node.id)
-        sync = {"children": [{"id": c.id, "area_code": c.area_code, "broker_user": c.user} for c in node.children]}
+        sync = {"children": [{"id": c.id, "area_code": c.area_code, "broker_user": c.user,
+                              "former_area_codes": c.moved_in()} for c in node.children]}
         if node.parent is not None:
             via = f"127.0.0.1:{node.proxy.port}" if node.proxy else BROKER
             sync["parent"] = {"id": node.parent.id, "area_code": node.parent.area_code,
@@ -91,6 +101,14 @@ class LocalNetwork:
         self.admin.grant_child_link(parent.vhost, node.user, node.id)
         node.parent = parent
         parent.children.append(node)
+
+    def move(self, node_id: str, new_parent: str, new_area_code: str) -> None:
+        """A village moved to another town gets a new code: its node keeps its old code as a
+        former one, and the nodes above list it (shared/recoding.py); restart them all."""
+        node = self.nodes[node_id]
+        node.former_area_codes.append(node.area_code)
+        node.area_code = new_area_code
+        self.repoint(node_id, new_parent)
 
     def retire(self, node_id: str) -> None:
         """Take ``node_id`` out of its parent's children (its vhost goes at ``close``)."""

@@ -43,6 +43,9 @@ class Node:
     tier: Tier
     area_code: str
     parent: str | None = None
+    # Codes this node's area had before it was re-coded (a village moved to another town, areas
+    # merged): its records written under those codes are still its own (docs/sync.md, re-homing).
+    former_area_codes: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not isinstance(self.id, str) or not _NODE_ID.fullmatch(self.id):
@@ -55,14 +58,20 @@ class Node:
             raise ConfigError("node.parent: a city node is the top of the network and has no parent")
         if self.tier is not Tier.CITY and not self.parent:
             raise ConfigError(f"node.parent: a {self.tier.value} node needs the id of its parent node")
+        check_former_codes("node.former_area_codes", self.area_code, self.former_area_codes)
 
     def source(self, service: str) -> str:
         """CloudEvents ``source`` of what ``service`` records on this node."""
         return f"/eldernet/{self.id}/{service}"
 
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return (self.area_code, *self.former_area_codes)
+
     def contains(self, area_code: str | None) -> bool:
-        """Whether ``area_code`` lies inside this node's area (a prefix test on GB/T 2260 codes)."""
-        return bool(area_code) and area_code.startswith(self.area_code)
+        """Whether ``area_code`` lies inside this node's area, under its code or a former one (a
+        prefix test on GB/T 2260 codes)."""
+        return bool(area_code) and area_code.startswith(self.prefixes)
 
     @classmethod
     def from_config(cls, config: Mapping) -> "Node":
@@ -72,7 +81,26 @@ class Node:
         except ValueError:
             raise ConfigError(f"node.tier {node.get('tier')!r}: one of city, district, town, village") from None
         return cls(id=str(node.get("id", "")), tier=tier, area_code=str(node.get("area_code", "")),
-                   parent=node.get("parent") or None)
+                   parent=node.get("parent") or None,
+                   former_area_codes=former_codes("node.former_area_codes", node.get("former_area_codes")))
+
+
+def former_codes(path: str, value) -> tuple[str, ...]:
+    """A config list of former area codes (strings; YAML may have read them as numbers)."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, int)) or not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{path}: expected a list of area codes, e.g. [\"210402003001\"]")
+    return tuple(str(code) for code in value)
+
+
+def check_former_codes(path: str, area_code: str, former: tuple[str, ...]) -> None:
+    for index, code in enumerate(former):
+        if not is_area_code(code):
+            raise ConfigError(f"{path}[{index}] {code!r}: a GB/T 2260 area code is required")
+        if code.startswith(area_code) or area_code.startswith(code):
+            raise ConfigError(f"{path}[{index}] {code!r}: a former code must not overlap the area's "
+                              f"current code {area_code}")
 
 
 def database_url(config: Mapping, service: str) -> str:

@@ -31,10 +31,11 @@ from shared.entrypoints import (DeadLetters, EventConsumer, RawQueueConsumer, co
                                 delivery_attempts)
 from shared.events import Event
 from shared.handoff import handoff_type, stream_of as handoff_stream
+from shared.recoding import recoded_type
 from shared.links import Neighbour, Topology
 from shared.publisher import ConfirmedPublisher, PublishError
-from shared.sync_link import (RESEND_FROM_HEADER, RESEND_TYPE, chain_step, link_position, received_cursor,
-                              resend_request)
+from shared.sync_link import (RESEND_FROM_HEADER, RESEND_TYPE, chain_step, link_epoch, link_position,
+                              received_cursor, resend_request)
 from shared.topology import (DEAD_LETTER_EXCHANGE, LINK_QUEUE_ARGUMENTS, SYNC_EXCHANGE, child_link_queue, consumer_queue_name,
                              dead_letter_queue_name, resend_routing_key)
 from shared.unit_of_work import InboxEntry
@@ -89,6 +90,9 @@ class _LinkIntake(EventConsumer):
             return
         prev, pos = link_position(message.headers)
         cursor = received_cursor(peer.id)
+        if not self._in_epoch(cursor, link_epoch(message.headers)):
+            self._duplicate(message)  # sent before the link started over: it comes again
+            return
         have = self.events.link_received(cursor)
         step = chain_step(have, prev, pos)
         if step == "duplicate":
@@ -101,6 +105,17 @@ class _LinkIntake(EventConsumer):
         else:
             self.metrics.sync_received.labels(link=link, **self.link_labels).inc()
             self.spawn(message, InboxEntry(self.consumer_name, event, link_cursor=(cursor, pos)), attempts)
+
+    def _in_epoch(self, cursor: str, epoch: int) -> bool:
+        """Follow the sender into a new epoch of the link (it started over after what the link
+        carries changed, shared/sync_link.py): take everything again from the start; what is
+        stored already is recognised. False for a message of an older epoch."""
+        known = self.events.link_received(cursor + ":epoch")
+        if epoch > known:
+            log.info("%s: link %s starts over (epoch %d)", self.queue_name, cursor, epoch)
+            self.events.advance_link(cursor, 0)
+            self.events.advance_link(cursor + ":epoch", epoch)
+        return epoch >= known
 
     def parked(self, message) -> None:
         """A parked message that was the next on its link moves the link past it: otherwise the
@@ -188,7 +203,7 @@ class ChildrenIntake(_LinkIntake):
         super().stop()
 
     def make_queue(self, service: str, method: str, registry) -> Queue:
-        types = tuple(registry.types) + (handoff_type(service), resend_routing_key(service))
+        types = tuple(registry.types) + (handoff_type(service), recoded_type(service), resend_routing_key(service))
         return consumer_queue(service, method, types, exchange_name=SYNC_EXCHANGE, single_active=True)
 
     def take(self, body, message) -> None:
@@ -298,10 +313,10 @@ class ParentIntake(_LinkIntake):
         return self.parent if message.properties.get("user_id") == self.parent.broker_user else None
 
     def link_refusal(self, parent: Neighbour, event: Event) -> str | None:
-        node = self.events.node
-        if not (node.contains(event.area_code) or node.area_code.startswith(event.area_code)):
+        node, topology = self.events.node, self.events.topology
+        if not (topology.holds(event.area_code) or topology.encloses(event.area_code)):
             return f"event {event.id} is about area {event.area_code}, which neither lies in nor encloses {node.area_code}"
-        if node.contains(event.origin_area):
+        if topology.holds(event.origin_area):
             return f"event {event.id} was recorded in this node's own subtree ({event.origin_node}); it cannot come down"
         return None
 

@@ -14,7 +14,9 @@ it has everything up to. So the receiver can tell, message by message:
 """
 from __future__ import annotations
 
+import logging
 import threading
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
@@ -29,8 +31,11 @@ from shared.outbox import OutboxRelay, to_message
 from shared.publisher import OutgoingMessage
 from shared.store import events_table
 
+log = logging.getLogger(__name__)
+
 PREV_HEADER = "x-eldernet-link-prev"
 POS_HEADER = "x-eldernet-link-pos"
+EPOCH_HEADER = "x-eldernet-link-epoch"  # bumped when what the link carries changes (see LinkRelay)
 RESEND_TYPE = "eldernet.sync.ResendRequested"  # a control message, not an event
 RESEND_FROM_HEADER = "x-eldernet-resend-from"
 
@@ -43,6 +48,7 @@ class Link:
     peer: Neighbour
     select: Callable[[Event], bool]
     clause: sa.ColumnElement        # the same choice as SQL, for backlogs
+    areas: tuple[str, ...] = ()     # the area codes the choice is made by (a change re-sends)
 
     @property
     def cursor(self) -> str:
@@ -52,18 +58,29 @@ class Link:
     def sent_cursor(self) -> str:
         return f"sync:{self.name}:sent"
 
+    @property
+    def epoch_cursor(self) -> str:
+        return f"sync:{self.name}:epoch"
+
+    @property
+    def areas_cursor(self) -> str:
+        return f"sync:{self.name}:areas"
+
+    @property
+    def areas_fingerprint(self) -> int:
+        return zlib.crc32(",".join(self.areas).encode()) or 1
+
 
 def uplink(topology: Topology) -> Link | None:
     """To the parent: events about this node's area recorded in its subtree. The cursor is named
     after the parent, so a child re-pointed to another parent sends that parent its history."""
     if topology.parent is None:
         return None
-    node = topology.node
     c = events_table.c
-    clause = sa.and_(c.area_code.like(node.area_code + "%"),
-                     sa.or_(c.origin_area.is_(None), c.origin_area.like(node.area_code + "%")))
+    subtree = topology.subtree
+    clause = sa.and_(_inside(c.area_code, subtree), sa.or_(c.origin_area.is_(None), _inside(c.origin_area, subtree)))
     return Link(f"up:{topology.parent.id}", topology.parent,
-                lambda e: topology.goes_up(e.area_code, e.origin_area), clause)
+                lambda e: topology.goes_up(e.area_code, e.origin_area), clause, subtree)
 
 
 def downlinks(topology: Topology) -> list[Link]:
@@ -72,10 +89,16 @@ def downlinks(topology: Topology) -> list[Link]:
 
 def _downlink(child: Neighbour) -> Link:
     c = events_table.c
-    enclosing = [child.area_code[:n] for n in (2, 4, 6, 9) if n < len(child.area_code)]
-    clause = sa.and_(sa.or_(c.area_code.like(child.area_code + "%"), c.area_code.in_(enclosing)),
-                     sa.or_(c.origin_area.is_(None), sa.not_(c.origin_area.like(child.area_code + "%"))))
-    return Link(f"down:{child.id}", child, lambda e: Topology.goes_down(child, e.area_code, e.origin_area), clause)
+    enclosing = child.enclosing_areas
+    clause = sa.and_(sa.or_(_inside(c.area_code, child.prefixes), c.area_code.in_(enclosing)),
+                     sa.or_(c.origin_area.is_(None), sa.not_(_inside(c.origin_area, child.prefixes))))
+    return Link(f"down:{child.id}", child, lambda e: Topology.goes_down(child, e.area_code, e.origin_area), clause,
+                child.prefixes)
+
+
+def _inside(column, prefixes) -> sa.ColumnElement:
+    """``column`` lies inside one of the areas ``prefixes`` (a node's codes, current and former)."""
+    return sa.or_(*(column.like(prefix + "%") for prefix in prefixes))
 
 
 def received_cursor(peer_id: str) -> str:
@@ -90,6 +113,10 @@ def chain_step(have: int, prev: int, pos: int) -> str:
     # prev < have happens when the sender's choice of events changed (a config change): all it
     # sent before this one is here already, so this one is next.
     return "apply" if prev <= have else "gap"
+
+
+def link_epoch(message_headers) -> int:
+    return int((message_headers or {}).get(EPOCH_HEADER, 0))
 
 
 def link_position(message_headers) -> tuple[int, int] | None:
@@ -138,6 +165,7 @@ class LinkRelay(OutboxRelay):
         self._resend_from: int | None = None
         self._passed = 0  # how far the relay has read, sending or not (in memory only)
         self._stored = 0  # the cursor as this relay last stored it
+        self._epoch: int | None = None  # read (and bumped if need be) by the first pass
         self._lock = threading.Lock()
 
     def resend_from(self, position: int) -> None:
@@ -148,6 +176,8 @@ class LinkRelay(OutboxRelay):
         self.wake.set()
 
     def publish_pending(self) -> int:
+        if self._epoch is None:
+            self._epoch = self._follow_areas()
         self._apply_resend()
         with self.store.engine.connect() as conn:
             stored, prev = cursors.get(conn, self.link.cursor), cursors.get(conn, self.link.sent_cursor)
@@ -190,9 +220,30 @@ class LinkRelay(OutboxRelay):
             cursors.advance(conn, self.link.sent_cursor, target)
         self._passed = self._stored = target
 
+    def _follow_areas(self) -> int:
+        """The link's epoch. When the areas the link's choice is made by have changed since the
+        last run (a village moved in under a former code, shared/recoding.py), events it passed
+        over may belong to it now: it starts over from the beginning in a new epoch, and the
+        receiver, seeing the new epoch, takes the history again (what it has is recognised)."""
+        with self.store.engine.begin() as conn:
+            epoch, known = cursors.get(conn, self.link.epoch_cursor), cursors.get(conn, self.link.areas_cursor)
+            if known == self.link.areas_fingerprint:
+                return epoch
+            cursors.advance(conn, self.link.areas_cursor, self.link.areas_fingerprint)
+            if not known:
+                return epoch  # first run of this link (or of this version): nothing passed over
+            epoch += 1
+            cursors.advance(conn, self.link.epoch_cursor, epoch)
+            cursors.advance(conn, self.link.cursor, 0)
+            cursors.advance(conn, self.link.sent_cursor, 0)
+        log.info("link %s now chooses by areas %s: sending its history again (epoch %d)", self.link.name,
+                 ", ".join(self.link.areas), epoch)
+        self._passed = self._stored = 0
+        return epoch
+
     def _message(self, event: Event, prev: int) -> OutgoingMessage:
         message = to_message(event)
-        headers = {PREV_HEADER: prev, POS_HEADER: event.position}
+        headers = {PREV_HEADER: prev, POS_HEADER: event.position, EPOCH_HEADER: self._epoch or 0}
         return OutgoingMessage(routing_key=self.routing_key or message.routing_key, body=message.body,
                                properties=dict(message.properties, user_id=self.user_id,
                                                application_headers=headers))

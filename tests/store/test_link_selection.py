@@ -14,7 +14,7 @@ from shared.config import DEFAULTS, merge
 from shared.events import Event
 from shared.links import Topology
 from shared.store import EventStore, events_table
-from shared.sync_link import downlinks, link_backlog, uplink
+from shared.sync_link import EPOCH_HEADER, LinkRelay, downlinks, link_backlog, uplink
 
 RECORDED = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
 OTHER_CITY = "370102005006"
@@ -36,6 +36,11 @@ DISTRICT = topology({"id": "xinfu", "tier": "district", "area_code": "210402", "
                     {"id": "fushun", "area_code": "2104"},
                     {"id": "xinfu-s01", "area_code": "210402001"},
                     {"id": "xinfu-s03", "area_code": "210402003"})
+# A town a village moved into from the sibling town 210402004 (its records' old code 210402004002).
+MOVED_INTO = topology({"id": "xinfu-s03", "tier": "town", "area_code": "210402003", "parent": "xinfu"},
+                      {"id": "xinfu", "area_code": "210402"},
+                      {"id": "xinfu-s03-c001", "area_code": "210402003001"},
+                      {"id": "xinfu-s03-c007", "area_code": "210402003007", "former_area_codes": ["210402004002"]})
 CITY = topology({"id": "fushun", "tier": "city", "area_code": "2104"}, None,
                 {"id": "xinfu", "area_code": "210402"})
 
@@ -50,7 +55,7 @@ def anchors(topology):
     area = topology.node.area_code
     sibling = area[:-1] + ("9" if area[-1] != "9" else "8")
     return [area, area + "999999"[:12 - len(area)], sibling, OTHER_CITY,
-            *(child.area_code for child in topology.children)]
+            *(code for child in topology.children for code in child.prefixes)]
 
 
 def area_codes(topology):
@@ -63,7 +68,7 @@ def area_codes(topology):
 @st.composite
 def stored_events(draw):
     """A topology and the events of a store it could hold, each in its own stream."""
-    chosen = draw(st.sampled_from([TOWN, DISTRICT, CITY]))
+    chosen = draw(st.sampled_from([TOWN, DISTRICT, CITY, MOVED_INTO]))
     codes = area_codes(chosen)
     places = draw(st.lists(st.tuples(codes, st.none() | codes, st.integers(0, 10_000)), max_size=14))
     events = [Event(type="eldernet.test.Noted", source="/eldernet/somewhere/test", subject=f"s-{n}", data={"n": n},
@@ -133,3 +138,50 @@ def test_a_city_has_no_uplink_and_a_link_per_child():
     assert uplink(CITY) is None
     assert [(link.name, link.cursor, link.sent_cursor) for link in links_of(CITY)] == [
         ("down:xinfu", "sync:down:xinfu", "sync:down:xinfu:sent")]
+
+
+class Sent:
+    """A publisher that keeps what it is given (the relay's choice is what is tested here)."""
+
+    def __init__(self):
+        self.messages = []
+
+    def publish_batch(self, messages):
+        self.messages += messages
+
+
+def noted(n, area, origin):
+    return Event(type="eldernet.test.Noted", source="/eldernet/somewhere/test", subject=f"s-{n}", data={},
+                 stream_id=f"s-{n}", stream_version=1, origin_node="somewhere", area_code=area, origin_area=origin)
+
+
+def test_a_link_whose_areas_changed_starts_over_in_a_new_epoch(store):
+    """The district's link down to a town that a village moved into: records under the village's
+    old code, passed over before the move, belong to the link now — it sends its history again."""
+    refill(store, [noted(1, "210402003", "210402"), noted(2, "210402004002", "210402")])
+    before = next(link for link in downlinks(DISTRICT_BEFORE) if link.name == "down:xinfu-s03")
+    after = next(link for link in downlinks(DISTRICT_AFTER) if link.name == "down:xinfu-s03")
+
+    first = Sent()
+    LinkRelay(store, first, before, user_id="xinfu").publish_pending()
+    assert [m.properties["application_headers"][EPOCH_HEADER] for m in first.messages] == [0]
+    again = Sent()
+    LinkRelay(store, again, before, user_id="xinfu").publish_pending()  # restarted, nothing changed
+    assert again.messages == []
+
+    moved = Sent()
+    LinkRelay(store, moved, after, user_id="xinfu").publish_pending()
+    headers = [m.properties["application_headers"] for m in moved.messages]
+    assert [(h["x-eldernet-link-prev"], h["x-eldernet-link-pos"], h[EPOCH_HEADER]) for h in headers] == [
+        (0, 1, 1), (1, 2, 1)]  # from the start, chained anew, in epoch 1
+    quiet = Sent()
+    LinkRelay(store, quiet, after, user_id="xinfu").publish_pending()
+    assert quiet.messages == []  # once
+
+
+DISTRICT_BEFORE = topology({"id": "xinfu", "tier": "district", "area_code": "210402", "parent": "fushun"},
+                           {"id": "fushun", "area_code": "2104"},
+                           {"id": "xinfu-s03", "area_code": "210402003"})
+DISTRICT_AFTER = topology({"id": "xinfu", "tier": "district", "area_code": "210402", "parent": "fushun"},
+                          {"id": "fushun", "area_code": "2104"},
+                          {"id": "xinfu-s03", "area_code": "210402003", "former_area_codes": ["210402004002"]})

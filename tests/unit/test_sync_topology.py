@@ -209,3 +209,72 @@ def test_an_event_without_origin_area_goes_up_and_is_taken_as_the_childs_own():
     assert not village.contains(None)  # no crash on a missing area
     parent = Neighbour("xinfu-s03", "210402003", "xinfu-s03", amqp_uri="amqp://x@h/v")
     assert Topology(village, parent).goes_up("210402003001", None)
+
+
+# -- re-coded areas (a village moved to another town; shared/recoding.py) --------------------------
+MOVED_IN = {"id": "xinfu-s03-c007", "area_code": "210402003007", "former_area_codes": ["210402004002"]}
+MOVED_VILLAGE = {"id": "xinfu-s03-c007", "tier": "village", "area_code": "210402003007", "parent": "xinfu-s03",
+                 "former_area_codes": ["210402004002"]}
+
+
+@pytest.fixture
+def new_town():
+    """The town a village moved into from the town 210402004 (its old code 210402004002)."""
+    return Topology.from_config(config_with(parent=PARENT, children=[C001, MOVED_IN]))
+
+
+def test_a_moved_villages_old_code_is_its_own_at_the_new_town(new_town):
+    moved = new_town.children[1]
+    assert moved.former_area_codes == ("210402004002",) and moved.prefixes == ("210402003007", "210402004002")
+    assert new_town.home_of("210402004002") == "xinfu-s03-c007"  # records under the old code
+    assert new_town.subtree == ("210402003", "210402004002")
+    assert new_town.goes_up("210402004002", "210402004002")  # its old-coded history goes up this way
+    assert not new_town.goes_up("210402004003", "210402004003")  # its old neighbours' do not
+
+
+def test_the_old_code_goes_down_to_the_moved_village_with_the_tree_above_it(new_town):
+    moved = new_town.children[1]
+    assert Topology.goes_down(moved, "210402004002", "210402")  # written above under the old code
+    assert Topology.goes_down(moved, "210402004", "2104")  # the old town's record: the old code refers to it
+    assert not Topology.goes_down(moved, "210402004002", "210402004002")  # recorded by the village itself
+    assert not Topology.goes_down(moved, "210402004003", "210402")
+
+
+def test_the_longest_code_wins_when_a_child_town_lost_a_village_to_another():
+    district = Topology.from_config(config_with(
+        node={"id": "xinfu", "tier": "district", "area_code": "210402", "parent": "fushun"},
+        children=[{"id": "s04", "area_code": "210402004"},
+                  {"id": "s03", "area_code": "210402003", "former_area_codes": ["210402004002"]}]))
+    assert district.home_of("210402004002") == "s03" and district.home_of("210402004003") == "s04"
+
+
+def test_a_recoding_learnt_from_the_store_homes_the_old_code_by_the_new_one():
+    old_town = Topology.from_config(config_with(
+        node={"id": "xinfu-s04", "tier": "town", "area_code": "210402004", "parent": "xinfu"}, parent=PARENT))
+    assert old_town.home_of("210402004002") == "xinfu-s04"  # before it learns of the move: its own
+    old_town.recoded["210402004002"] = "210402003007"
+    assert old_town.current_code("210402004002") == "210402003007"
+    assert old_town.home_of("210402004002") == "xinfu"  # written elsewhere: the way is up
+    old_town.recoded["210402003007"] = "210402004002"  # bad data (a cycle) must not hang
+    assert old_town.current_code("210402004002") in ("210402004002", "210402003007")
+
+
+def test_a_moved_village_node_holds_its_old_code():
+    village = Topology.from_config(config_with(node=MOVED_VILLAGE, parent=S03 | {"amqp_uri": "amqp://x@h/s03"}))
+    assert village.node.prefixes == ("210402003007", "210402004002")
+    assert village.node.contains("210402004002") and village.home_of("210402004002") == "xinfu-s03-c007"
+
+
+@pytest.mark.parametrize("former, message", [
+    ("210402004002", "expected a list of area codes"),
+    (["2104x"], "sync.children[0].former_area_codes[0] '2104x': a GB/T 2260 area code is required"),
+    (["210402003007"], "must not overlap the area's current code 210402003007"),
+    (["210402"], "must not overlap the area's current code 210402003007"),
+])
+def test_a_bad_former_code_is_refused_naming_the_field(former, message):
+    assert message in config_error(children=[{**MOVED_IN, "former_area_codes": former}])
+
+
+def test_a_bad_former_code_of_the_node_itself_is_refused_naming_the_field():
+    with pytest.raises(ConfigError, match=r"node.former_area_codes\[0\] 'x': a GB/T 2260"):
+        Topology.from_config(config_with(node={**MOVED_VILLAGE, "former_area_codes": ["x"]}))

@@ -93,3 +93,59 @@ def test_a_village_repointed_to_another_parent_goes_on_syncing(net, container_fa
     call(village, "change_facility", first["facility_id"], "suspend", {"reason": "no staff"})
     wait_for(lambda: types_in(district, f"facility-{first['facility_id']}")[-1] == "FacilitySuspended",
              timeout=30, message="later updates of the old record keep flowing")
+
+
+MOVED_TO = "210402004009"  # the village's code once it belongs to another street (town)
+MOVE_TREE = TREE + [{"code": "210402004", "name": "南阳街道", "tier": "town", "parent": "210402"},
+                    {"code": MOVED_TO, "name": "永安社区", "tier": "village", "parent": "210402004"}]
+
+
+def test_a_village_moved_to_another_town_hands_its_recoded_records_over(net, container_factory):
+    names = ("xinfu", "xinfu-s03", "xinfu-s04", "xinfu-s03-c001")
+    net.add("xinfu", "district", "210402", upstream="fushun")
+    net.add("xinfu-s03", "town", "210402003", parent="xinfu")
+    net.add("xinfu-s04", "town", "210402004", parent="xinfu")
+    net.add("xinfu-s03-c001", "village", VILLAGE, parent="xinfu-s03")
+
+    def start_all():
+        started = {n: container_factory(RegistryService, net.config(n)) for n in names}
+        for container in started.values():
+            container.start()
+        return started
+
+    nodes = start_all()
+    call(nodes["xinfu"], "import_areas", MOVE_TREE)
+    wait_for(lambda: store_of(nodes["xinfu-s03-c001"]).stream_version(f"area-{VILLAGE}") == 1, timeout=30)
+    moved = call(nodes["xinfu-s03-c001"], "register_facility", facility(1))
+    stream = f"facility-{moved['facility_id']}"
+    wait_for(lambda: store_of(nodes["xinfu"]).stream_version(stream) == 1, timeout=30)
+    for container in nodes.values():
+        container.stop()
+
+    # The community moves to another street and gets a new code; every node restarts with the
+    # new config (the village lists its old code, the nodes above it list it under the child).
+    net.move("xinfu-s03-c001", "xinfu-s04", MOVED_TO)
+    nodes = start_all()
+    village, new_town, old_town, district = (nodes[n] for n in ("xinfu-s03-c001", "xinfu-s04", "xinfu-s03", "xinfu"))
+    recode = f"recode-{VILLAGE}"
+    assert types_in(village, recode) == ["AreaRecoded"]  # the hand-off, recorded at the area's node
+    for container, where in ((new_town, "the new street"), (district, "the district"), (old_town, "the old street")):
+        wait_for(lambda: types_in(container, recode) == ["AreaRecoded"], timeout=30,
+                 message=f"the hand-off at {where}")
+    assert store_of(district).read_stream(recode)[0].data == {
+        "from_area": VILLAGE, "to_area": MOVED_TO, "node": "xinfu-s03-c001"}
+    wait_for(lambda: types_in(new_town, stream) == ["FacilityRegistered"], timeout=30,
+             message="the record's history at the new street (old-coded, up the new path)")
+
+    with pytest.raises(Rejected, match="home node xinfu,"):  # the old street writes there no more
+        call(old_town, "change_facility", moved["facility_id"], "suspend", {"reason": "x"})
+    with pytest.raises(Rejected, match="home node xinfu-s04,"):  # the district knows the way down
+        call(district, "change_facility", moved["facility_id"], "suspend", {"reason": "x"})
+
+    call(village, "change_facility", moved["facility_id"], "suspend", {"reason": "no staff"})
+    for container in (new_town, district):
+        wait_for(lambda: types_in(container, stream) == ["FacilityRegistered", "FacilitySuspended"], timeout=30,
+                 message="the moved record's later update keeps flowing, up the new path")
+    ids = [e.id for e in store_of(district).read_all(0, 10_000)]
+    assert len(ids) == len(set(ids))  # the history that came again by the new path is stored once
+    assert types_in(old_town, stream)[0] == "FacilityRegistered"  # history is kept, never rewritten
