@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
         "databases": {},
         "sqlite_synchronous": "FULL",
         "outbox": {"batch_size": 500, "poll_interval": 0.05},
-        "consumer": {"max_attempts": 5, "retry_delay": 0.2},
+        "consumer": {"max_attempts": 5, "retry_delay": 0.2, "max_message_bytes": 1_048_576},
         "metrics": {"port": None},
     },
 }

@@ -103,6 +103,9 @@ class DeadLetters:
         self.publisher.close()
 
 
+MAX_MESSAGE_BYTES = 1_048_576  # default ELDERNET.consumer.max_message_bytes
+
+
 class EventConsumer(Entrypoint):
     queue_consumer = RawQueueConsumer()
     exchange = EVENTS_EXCHANGE  # where the node's services publish
@@ -121,6 +124,7 @@ class EventConsumer(Entrypoint):
         consumer_config = section.get("consumer") or {}
         self.max_attempts = min(int(consumer_config.get("max_attempts", 5)), BROKER_DELIVERY_LIMIT)
         self.retry_delay = float(consumer_config.get("retry_delay", 0.2))
+        self.max_message_bytes = int(consumer_config.get("max_message_bytes", MAX_MESSAGE_BYTES))
         self.service = self.container.service_name
         self.queue_name = consumer_queue_name(self.service, self.method_name)
         self.consumer_name = f"{self.service}.{self.method_name}"
@@ -194,6 +198,11 @@ class EventConsumer(Entrypoint):
         return None
 
     def _parse(self, body) -> Event:
+        # An event is a record of one fact; a huge one is a mistake or an attack, and parsing it
+        # would hold a worker and memory before its schema could refuse it.
+        if len(body) > self.max_message_bytes:
+            raise EnvelopeError("body", f"{len(body)} bytes, more than the limit of {self.max_message_bytes} "
+                                        "(ELDERNET.consumer.max_message_bytes)")
         event = Event.from_json(body)
         if event.type in self.events.registry:
             event = self.events.registry.validate(event)

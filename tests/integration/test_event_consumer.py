@@ -117,6 +117,36 @@ def test_a_payload_failing_its_schema_is_dead_lettered_naming_the_field(network,
     assert "forged-1" not in HANDLED
 
 
+def test_an_oversize_message_is_dead_lettered_unread_naming_the_limit(network, amqp_uri):
+    wards, _ = network
+    open_ward(wards, "w4")
+    with entrypoint_hook(wards, "stored") as stored:
+        cloudevent = stored()[0]
+    cloudevent.update(id="huge-1", data={"ward_id": "w4", "beds": 10, "notes": "床" * 600_000})
+    publish_raw(amqp_uri, json.dumps(cloudevent, ensure_ascii=False).encode())
+    dead = wait_for(lambda: get_all(amqp_uri, DLQ), message="the oversize message in the DLQ")
+    headers = dead[0].properties["application_headers"]
+    assert headers[DEAD_STAGE_HEADER] == "parse"
+    assert "more than the limit of 1048576 (ELDERNET.consumer.max_message_bytes)" in headers[DEAD_REASON_HEADER]
+    assert "huge-1" not in HANDLED
+    event_id = open_ward(wards, "w5")
+    wait_for(lambda: event_id in HANDLED, message="the consumer goes on")
+
+
+def test_a_newer_schema_version_than_the_service_knows_is_dead_lettered(network, amqp_uri):
+    wards, _ = network
+    open_ward(wards, "w6")
+    with entrypoint_hook(wards, "stored") as stored:
+        cloudevent = stored()[0]
+    cloudevent.update(id="future-1", schemaversion=7)
+    publish_raw(amqp_uri, json.dumps(cloudevent).encode())
+    dead = wait_for(lambda: get_all(amqp_uri, DLQ), message="the message from the future in the DLQ")
+    headers = dead[0].properties["application_headers"]
+    assert headers[DEAD_STAGE_HEADER] == "validate"
+    assert "version 7 is newer than this service knows (1); upgrade the service" in headers[DEAD_REASON_HEADER]
+    assert "future-1" not in HANDLED
+
+
 def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(network, amqp_uri):
     wards, _ = network
     event_id = open_ward(wards, "poison-ward")

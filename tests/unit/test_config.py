@@ -95,7 +95,7 @@ ELDERNET:
     assert section["node"] == {"id": "other", "tier": "district", "area_code": "210402", "parent": ""}
     assert section["outbox"] == {"batch_size": 50, "poll_interval": 0.5}
     assert section["metrics"]["port"] == 9464
-    assert section["consumer"] == {"max_attempts": 7, "retry_delay": 0.2}
+    assert section["consumer"] == {"max_attempts": 7, "retry_delay": 0.2, "max_message_bytes": 1_048_576}
     assert section["debug"] is True
     assert section["services"] == ["node", "registry"]
 
