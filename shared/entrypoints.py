@@ -28,7 +28,9 @@ import threading
 import time
 from functools import partial
 
+from amqp.exceptions import AMQPError
 from kombu import Connection, Exchange, Queue, binding
+from kombu.exceptions import KombuError
 from nameko.containers import ContainerBeingKilled
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR, Entrypoint
 from nameko.messaging import QueueConsumer
@@ -68,6 +70,24 @@ class RawQueueConsumer(QueueConsumer):
             consumer.qos(prefetch_count=provider.prefetch_count or self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
+
+    # A message is settled on the channel it came on. When the connection is gone (a broker
+    # restart, a cut link) the broker hands the message out again on the next one: an acked one
+    # was handled and the inbox recognises it, a requeued one is tried again. So a settlement that
+    # cannot be sent is logged, not raised: raised in a worker, it would kill the whole service.
+    def ack_message(self, message):
+        self._settle("ack", super().ack_message, message)
+
+    def requeue_message(self, message):
+        self._settle("requeue", super().requeue_message, message)
+
+    @staticmethod
+    def _settle(what, settle, message):
+        try:
+            settle(message)
+        except (OSError, AMQPError, KombuError) as error:
+            log.warning("cannot %s message %s (its connection is gone: %s); the broker delivers it again",
+                        what, message.properties.get("message_id"), error)
 
     def _on_message(self, provider, message):
         self.container.spawn_managed_thread(
