@@ -2,9 +2,12 @@
 
     eldernet node init --id xinfu --tier district --area-code 210402 --parent fushun -o xinfu.yaml
     eldernet node setup  -c xinfu.yaml       # create the node's RabbitMQ vhost
+    eldernet node definitions -c xinfu.yaml > definitions.json   # the same, for rabbitmqctl import_definitions
+    eldernet node upgrade -c xinfu.yaml      # migrate every service database (a node also does it on start)
     eldernet node run    -c xinfu.yaml       # all services in one process
     eldernet node run    -c xinfu.yaml --process-per-service
     eldernet node status -c xinfu.yaml       # stores, outbox backlogs, projections (no broker needed)
+    eldernet node backup -c xinfu.yaml --to /backup/xinfu-2026-11-23   # while it runs
     eldernet replay registry facility_list -c xinfu.yaml
     eldernet token create -c xinfu.yaml --area 210402 --role operator --expires-in-days 90
     eldernet token list   -c xinfu.yaml      # never shows secrets
@@ -32,13 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     from shared.broker_admin import BrokerAdminError
     from shared.config import ConfigError
     from shared.projections import UnknownProjection
+    from shared.schema import SchemaMismatch
 
     try:
         return args.handler(args) or 0
     except ConfigError as error:
         print(f"eldernet: configuration error: {error}", file=sys.stderr)
         return 2
-    except (UnknownProjection, BrokerAdminError) as error:
+    except (UnknownProjection, BrokerAdminError, SchemaMismatch) as error:
         print(f"eldernet: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -66,13 +70,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, handler, help_text in (("run", _node_run, "run the node's services until stopped"),
                                      ("setup", _node_setup, "create the node's vhost on the broker"),
-                                     ("status", _node_status, "show the node's stores, outbox and projections")):
+                                     ("status", _node_status, "show the node's stores, outbox and projections"),
+                                     ("upgrade", _node_upgrade, "migrate every service database to this version "
+                                                                "(a node also does it on start), with progress")):
         sub = node.add_parser(name, help=help_text)
         sub.add_argument("-c", "--config", required=True, help="the node's config file (see `eldernet node init`)")
         sub.set_defaults(handler=handler)
         if name == "run":
             sub.add_argument("--only", action="append", metavar="SERVICE", help="run just this service (repeatable)")
             sub.add_argument("--process-per-service", action="store_true", help="one OS process per service")
+
+    definitions = node.add_parser(
+        "definitions", help="print the node's RabbitMQ definitions (JSON) for rabbitmqctl import_definitions",
+        description="Vhost, users with least privilege, exchanges, queues, bindings and policies, generated from what "
+                    "the node's services declare. Load with `rabbitmqctl import_definitions FILE` or the broker's "
+                    "load_definitions at boot. Children's users get no password: set one with "
+                    "`rabbitmqctl change_password USER PASSWORD` (docs/deploy.md).")
+    definitions.add_argument("-c", "--config", required=True, action="append",
+                             help="the node's config file; repeat it for several nodes on one broker (one file)")
+    definitions.add_argument("-o", "--output", help="write to this file (default: standard output)")
+    definitions.add_argument("--without-child-users", action="store_true",
+                             help="leave the children's users out (importing them again would reset their passwords)")
+    definitions.set_defaults(handler=_node_definitions)
+
+    backup = node.add_parser("backup", help="copy the node's SQLite stores and key files, while it runs",
+                             description="A consistent copy of each service's SQLite database (SQLite's online "
+                                         "backup) and the data directory's key files, with manifest.json; for a "
+                                         "PostgreSQL database it prints the pg_dump command. Restore: docs/deploy.md.")
+    backup.add_argument("-c", "--config", required=True, help="the node's config file")
+    backup.add_argument("--to", required=True, metavar="DIR", help="a new or empty directory")
+    backup.set_defaults(handler=_node_backup)
 
     replay = commands.add_parser("replay", help="rebuild a read model by replaying the service's store")
     replay.add_argument("service", help="e.g. registry")
@@ -278,6 +305,53 @@ def _setup_child_links(admin, vhost: str, topology, section) -> list[str]:
     return lines
 
 
+def _node_upgrade(args) -> int:
+    from shared.config import load_config
+    from shared.node_upgrade import upgrade_node
+
+    def progress(name):
+        def show(done, total):
+            _progress_bar(done, total, f"replaying {name}")
+        return show
+
+    failed = upgrade_node(load_config(args.config), say=print, progress=progress)
+    if failed:
+        print(f"eldernet: not upgraded: {', '.join(failed)} (see above); the others are", file=sys.stderr)
+        return 1
+    print("every database is up to date")
+    return 0
+
+
+def _node_definitions(args) -> int:
+    import json
+
+    from shared.broker_definitions import merged, node_definitions
+    from shared.config import load_config
+
+    every = [node_definitions(load_config(path), child_users=not args.without_child_users) for path in args.config]
+    text = json.dumps(every[0] if len(every) == 1 else merged(every), indent=2, ensure_ascii=False)
+    if not args.output:
+        print(text)
+        return 0
+    with open(args.output, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    print(f"wrote {args.output}; load it with: rabbitmqctl import_definitions {args.output}", file=sys.stderr)
+    return 0
+
+
+def _node_backup(args) -> int:
+    from shared.backup import backup_node
+    from shared.config import load_config
+
+    try:
+        backup_node(load_config(args.config), args.to, say=print)
+    except FileExistsError as error:
+        print(f"eldernet: {error}", file=sys.stderr)
+        return 2
+    print(f"backup in {args.to} (manifest.json lists what it holds)")
+    return 0
+
+
 def _node_status(args) -> int:
     from shared.config import load_config
     from shared.status import node_status, print_status
@@ -295,10 +369,11 @@ def _replay(args) -> int:
     return 0
 
 
-def _progress_bar(done: int, total: int) -> None:
+def _progress_bar(done: int, total: int, what: str = "replaying") -> None:
     share = done / total if total else 1.0
     bar = "#" * int(share * 30)
-    print(f"\r  replaying [{bar:<30}] {done:,}/{total:,} events ({share:.0%})", end="", file=sys.stderr, flush=True)
+    print(f"\r  {what} [{bar:<30}] {done:,}/{total:,} events ({share:.0%})", end="" if done < total else "\n",
+          file=sys.stderr, flush=True)
 
 
 def _areas_import(args) -> int:

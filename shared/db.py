@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-# Every table of the kernel and of the services' read models hangs off one MetaData per
-# database, so `create_all` builds a service's database in one step.
+# The kernel's tables (event store, cursors, inbox, held sync events). Not created with
+# `create_all`: shared/migrations/ versions them and `EventStore.create_schema` upgrades a
+# database to the newest revision (shared/schema.py); this MetaData is what the newest revision
+# must equal (tests/store/test_migrations.py).
 kernel_metadata = sa.MetaData()
 
 

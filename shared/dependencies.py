@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import Connection
 
-from shared import cursors, handoff, inbox, metrics as kernel_metrics, recoding
+from shared import cursors, handoff, inbox, metrics as kernel_metrics, read_models, recoding
 from shared.broker_admin import user_of
 from shared.config import eldernet_section
 from shared.db import make_engine
@@ -145,6 +145,7 @@ class EventSourced(DependencyProvider):
         register_kernel_events(self.registry, self.service)
         self.store.create_schema()
         self.projections = Projections(self.store, self.projection_list)
+        read_models.rebuild_changed(self.projections)  # a read model whose tables changed is replayed, not migrated
         self.projections.create_tables()
         for table in self.tables:
             table.create(engine, checkfirst=True)

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -107,11 +107,12 @@ class EventStore:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def create_schema(self) -> None:
-        kernel_metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
-            if conn.execute(sa.select(store_head_table.c.id)).first() is None:
-                conn.execute(store_head_table.insert().values(id=1, position=0))
+    def create_schema(self, on_step: Callable[[str, str], None] | None = None):
+        """Create or upgrade the kernel's tables to the newest migration (shared/schema.py);
+        ``on_step(revision, summary)`` is told of each revision applied. Returns what was done."""
+        from shared.schema import upgrade  # here: shared.schema imports this module
+
+        return upgrade(self.engine, on_step)
 
     # -- writing ---------------------------------------------------------------------------
     def append(self, stream_id: str, expected_version: int | None, events: Sequence[Event],
