@@ -9,8 +9,10 @@ _OPERATIONS = [
     Operation("POST", "/bookings", "http_request_booking", role="operator", body=s.RequestBody,
               response=s.BookingOut, status=201,
               summary="Request a booking: confirmed when the facility has room, else waitlisted or rejected"),
+    Operation("POST", "/series", "http_request_series", role="operator", body=s.SeriesBody, response=s.SeriesOut,
+              status=201, summary="Request a recurring booking: each occurrence confirmed, waitlisted or rejected"),
     Operation("GET", "/bookings", "http_list_bookings", query=s.BookingQuery, response=s.BookingOut, paginated=True,
-              summary="Bookings in the caller's area, by facility, elder, status and days"),
+              summary="Bookings in the caller's area, by facility, elder, series, status and days"),
     Operation("GET", "/bookings/{booking_id}", "http_get_booking", response=s.BookingOut, summary="One booking"),
     *[Operation("POST", f"/bookings/{{booking_id}}/{path_of(action)}", f"http_booking_{action}", role="operator",
                 body=schema, response=s.BookingOut, summary=f"Booking: {path_of(action)}")

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from shared.http_api import PageQuerySchema
 from services.booking.domain.bookings import CANCELLED_BY, TRANSITIONS
+from services.booking.domain.recurrence import WEEKDAYS
 from services.booking.schemas import AREA_CODE, POOLS, UUID, WhenSchema, pool, reason, service
 
 STATUSES = ("requested", *TRANSITIONS)
@@ -23,6 +24,29 @@ class RequestBody(Schema):
     service = service(required=True)
     when = fields.Nested(WhenSchema, required=True)
     wait = fields.Boolean(load_default=True, metadata={"description": "join the waiting list when full"})
+
+
+class SeriesBody(Schema):
+    """A recurring booking: every chosen weekday from ``when.day`` to ``last_day``, each occurrence at
+    the time (and for the stay's length) of ``when``."""
+
+    series_id = fields.String(load_default=None, validate=UUID,
+                              metadata={"description": "chosen by the client to make a retried series safe"})
+    elder_id = fields.String(required=True, validate=UUID)
+    facility_id = fields.String(required=True, validate=UUID)
+    service = service(required=True)
+    when = fields.Nested(WhenSchema, required=True,
+                         metadata={"description": "the first day the series may fall on, and each one's time"})
+    weekdays = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)), required=True,
+                           validate=validate.Length(min=1, max=len(WEEKDAYS)))
+    last_day = fields.Date(required=True, metadata={"description": "the last day an occurrence may fall on"})
+    wait = fields.Boolean(load_default=True, metadata={"description": "each occurrence joins the waiting list "
+                                                                      "when full"})
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if "when" in data and "last_day" in data and data["last_day"] < data["when"].day:
+            raise ValidationError("on or after when.day", "last_day")
 
 
 class CancelBody(Schema):
@@ -72,6 +96,7 @@ class BookingQuery(PageQuerySchema, DateRange):
     area_code = fields.String(load_default=None, validate=AREA_CODE)
     facility_id = fields.String(load_default=None, validate=UUID)
     elder_id = fields.String(load_default=None, validate=UUID)
+    series_id = fields.String(load_default=None, validate=UUID)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
 
@@ -104,6 +129,12 @@ class BookingOut(Schema):
     series_id = fields.String(allow_none=True)
     requested_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+
+
+class SeriesOut(Schema):
+    series_id = fields.String()
+    bookings = fields.List(fields.Nested(BookingOut), metadata={"description": "each occurrence, decided on "
+                                                                               "its own"})
 
 
 class CellOut(Schema):

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.aggregate import Rejected
+from services.booking import elders
 from services.booking.domain import capacity_messages as m
 from services.booking.domain.bookings import (Booking, CancelBooking, ConfirmBooking, RejectBooking, RequestBooking,
                                               booking)
@@ -46,7 +47,10 @@ def pool_key(facility_id: str, service: str) -> str:
 
 def request(work, command: RequestBooking, wait: bool) -> None:
     """Record the request, then hold the elder's time and reserve the place (or wait for one);
-    a refusal of either is the booking's rejection, and then nothing is held."""
+    a refusal of either is the booking's rejection, and then nothing is held. An elder the
+    registry has not told this node of is refused first: nothing is stored."""
+    if work.is_home(booking.stream_id(command.booking_id), command.area_code):  # else it is forwarded there
+        elders.require_known(work, command.elder_id)
     state, version = work.load(booking, command.booking_id)
     requested = booking.decide(state, command)  # the request's own errors: nothing is stored
     try:

@@ -15,12 +15,13 @@ from shared.aggregate import Rejected
 from shared.events import utcnow
 from shared.http_api import NotFound, Page
 from shared.retry import retrying
-from services.booking import feed, flow, queries
+from services.booking import elders, feed, flow, queries
 from services.booking.domain.bookings import RequestBooking, booking
 from services.booking.domain.capacity import capacity, capacity_id
-from services.booking.domain.capacity_messages import SetCapacity
+from services.booking.domain.capacity_messages import ExpireWaiting, SetCapacity
 from services.booking.domain.catalogue import local_now
 from services.booking.domain.facility_feed import FED_POOLS
+from services.booking.domain.recurrence import Series, occurrences
 
 
 def _can_write(scope, area_code: str) -> None:
@@ -58,14 +59,39 @@ def request_booking(uow, body: dict, scope=None) -> dict:
     area_code = _facility_area(uow, body["facility_id"])
     _can_write(scope, area_code)
     booking_id = body.get("booking_id") or str(uuid.uuid4())
+    _request(uow, body, booking_id, body["when"], area_code)
+    return get_booking(uow, booking_id)
 
+
+def request_series(uow, body: dict, scope=None) -> dict:
+    """A recurring booking (meals every weekday, bathing every Tuesday): each occurrence is a booking
+    of its own, requested in its own unit of work and decided on its own — confirmed, waiting or
+    rejected. The occurrences' ids derive from the series id, so a retried series answers the
+    bookings it already made rather than making them twice."""
+    area_code = _facility_area(uow, body["facility_id"])
+    _can_write(scope, area_code)
+    series = Series(body.get("series_id") or str(uuid.uuid4()), body["service"], body["when"],
+                    tuple(body["weekdays"]), body["last_day"])
+    booked = []
+    for occurrence in occurrences(series):
+        with uow.read() as conn:
+            known = queries.get_booking(conn, occurrence.booking_id)
+        if known is None:
+            _request(uow, body, occurrence.booking_id, occurrence.when, area_code, series.series_id)
+        elif any(known[key] != body[key] for key in ("elder_id", "facility_id", "service")):
+            raise Rejected(f"series {series.series_id} was made for another elder, facility or service",
+                           field="series_id")
+        booked.append(known or get_booking(uow, occurrence.booking_id))
+    return {"series_id": series.series_id, "bookings": booked}
+
+
+def _request(uow, body: dict, booking_id: str, when, area_code: str, series_id: str | None = None) -> None:
     def attempt():
         command = RequestBooking(booking_id, body["elder_id"], body["facility_id"], area_code, body["service"],
-                                 body["when"], utcnow())
+                                 when, utcnow(), series_id)
         with uow() as work:
             flow.request(work, command, body["wait"])
     retrying(attempt, "booking")
-    return get_booking(uow, booking_id)
 
 
 def change_booking(uow, booking_id: str, make_command: Callable[[str, datetime], object], gives_back: bool,
@@ -109,6 +135,33 @@ def set_capacity(uow, facility_id: str, body: dict, scope=None) -> dict:
     return facility_schedule(uow, facility_id, today, today)
 
 
+def expire_waiting(uow, at: datetime) -> int:
+    """The clock's tick (``at``: now, injected): requests still waiting when their time has passed
+    leave the list and their bookings are rejected. Only the pools this node writes; answers how
+    many expired."""
+    with uow.read() as conn:
+        due = queries.pools_with_waiting_due(conn, local_now(at).date())
+    return sum(_expire(uow, facility_id, pool, area_code, at) for facility_id, pool, area_code in due)
+
+
+def _expire(uow, facility_id: str, pool: str, area_code: str, at: datetime) -> int:
+    def attempt():
+        with uow() as work:
+            if not feed.is_home(work, area_code):
+                return 0  # a parent holding the pool by sync: its home node expires it
+            left = flow.execute(work, capacity, capacity_id(facility_id, pool), ExpireWaiting(facility_id, pool, at),
+                                area_code)
+            flow.settle(work, left, at)
+            return len(left)
+    return retrying(attempt, "booking")
+
+
+def follow_elder(uow, event) -> None:
+    """A registry elder event (the consumer's one unit of work)."""
+    with uow() as work:
+        elders.follow(work.conn, event)
+
+
 def follow_facility(uow, event) -> None:
     """A registry facility event (the consumer's one unit of work)."""
     def attempt():
@@ -127,7 +180,7 @@ def get_booking(uow, booking_id: str, scope=None) -> dict:
 
 def list_bookings(uow, query: dict, scope=None) -> Page:
     area_code = _area_filter(scope, query.get("area_code"))
-    filters = {k: query.get(k) for k in ("elder_id", "facility_id", "status", "day_from", "day_to")}
+    filters = {k: query.get(k) for k in ("elder_id", "facility_id", "series_id", "status", "day_from", "day_to")}
     with uow.read() as conn:
         rows, total = queries.list_bookings(conn, area_code, limit=query["limit"], offset=query["offset"], **filters)
     return Page(rows, total, query["limit"], query["offset"])

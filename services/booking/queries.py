@@ -32,12 +32,12 @@ def get_booking(conn: Connection, booking_id: str) -> dict | None:
 
 
 def list_bookings(conn: Connection, area_code: str, *, elder_id: str | None = None, facility_id: str | None = None,
-                  status: str | None = None, day_from: date | None = None, day_to: date | None = None,
-                  limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+                  series_id: str | None = None, status: str | None = None, day_from: date | None = None,
+                  day_to: date | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
     """Bookings inside ``area_code`` whose days meet ``[day_from, day_to]``, earliest first."""
     query = sa.select(bookings).where(inside(bookings.c.area_code, area_code))
     for column, value in ((bookings.c.elder_id, elder_id), (bookings.c.facility_id, facility_id),
-                          (bookings.c.status, status)):
+                          (bookings.c.series_id, series_id), (bookings.c.status, status)):
         if value is not None:
             query = query.where(column == value)
     if day_from is not None:
@@ -53,6 +53,16 @@ def list_bookings(conn: Connection, area_code: str, *, elder_id: str | None = No
 def facility_area(conn: Connection, facility_id: str) -> str | None:
     """The facility's area, once booking knows a pool of it (from the registry's events or its staff)."""
     return conn.execute(sa.select(pools.c.area_code).where(pools.c.facility_id == facility_id)).scalar()
+
+
+def pools_with_waiting_due(conn: Connection, today: date) -> list[tuple[str, str, str]]:
+    """(facility_id, pool, area_code) of the pools with requests waiting for a day up to ``today``:
+    those the clock may expire (the domain decides which time has truly passed)."""
+    query = (sa.select(claims.c.facility_id, claims.c.pool, pools.c.area_code).distinct()
+             .join(pools, sa.and_(pools.c.facility_id == claims.c.facility_id, pools.c.pool == claims.c.pool))
+             .where(claims.c.waiting.is_(True), claims.c.day <= today)
+             .order_by(claims.c.facility_id, claims.c.pool))
+    return [tuple(row) for row in conn.execute(query)]
 
 
 # -- schedule -----------------------------------------------------------------------------------

@@ -83,7 +83,6 @@ class BookingIdSchema(Makes):
 
 
 BookingConfirmedSchema = typed(BookingIdSchema, b.BookingConfirmed)
-BookingCheckedInSchema = typed(BookingIdSchema, b.BookingCheckedIn)
 BookingNoShowSchema = typed(BookingIdSchema, b.BookingNoShow)
 
 
@@ -111,6 +110,16 @@ class BookingCancelledSchema(BookingIdSchema):
     make = b.BookingCancelled
     by = fields.String(required=True, validate=validate.OneOf(b.CANCELLED_BY))
     reason = reason(required=True)
+
+
+class BookingCheckedInSchema(BookingIdSchema):
+    """Who came in where, for what (null only in check-ins recorded before the event said so)."""
+
+    make = b.BookingCheckedIn
+    elder_id = record_id(allow_none=True, load_default=None)
+    facility_id = record_id(allow_none=True, load_default=None)
+    area_code = fields.String(allow_none=True, load_default=None, validate=AREA_CODE)
+    service = service(allow_none=True, load_default=None)
 
 
 class BookingDeliveredSchema(WhoWhereSchema):

@@ -9,19 +9,27 @@ from __future__ import annotations
 from datetime import date
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from shared.aggregate import Rejected
 from shared.dependencies import EventSourced
+from shared.events import utcnow
 from shared.entrypoints import consume_events
 from shared.forwarding import HomeNodeForwarder
 from shared.schemas import load
 from shared.sync_intake import receive_synced_events
 from services.booking import bodies as s, handlers
+from services.booking.elders import ELDER_EVENTS, elders_table
 from services.booking.actions import BOOKING_ACTIONS
 from services.booking.api import BOOKING_API
 from services.booking.feed import FACILITY_EVENTS, facts_table
 from services.booking.projections import booking_projections
 from services.booking.schemas import booking_events
+
+
+# How often the clock looks for waiting requests whose time has passed. Promotion never picks one
+# (capacity checks the time itself), so this only tells their elders sooner: minutes are enough.
+EXPIRY_INTERVAL_SECONDS = 300
 
 
 def _dump(schema, result):
@@ -30,13 +38,18 @@ def _dump(schema, result):
 
 class BookingService:
     name = "booking"
-    uow = EventSourced(registry=booking_events(), projections=booking_projections(), tables=[facts_table])
+    uow = EventSourced(registry=booking_events(), projections=booking_projections(),
+                       tables=[facts_table, elders_table])
     home_node = HomeNodeForwarder()  # single writer: a booking for another node's facility goes there
 
     # -- RPC: trusted callers on this node's broker ----------------------------------------
     @rpc
     def request_booking(self, payload):
         return _dump(s.BookingOut, handlers.request_booking(self.uow, load(s.RequestBody(), payload)))
+
+    @rpc
+    def request_series(self, payload):
+        return _dump(s.SeriesOut, handlers.request_series(self.uow, load(s.SeriesBody(), payload)))
 
     @rpc
     def change_booking(self, booking_id, action, payload=None):
@@ -65,6 +78,16 @@ class BookingService:
     def on_facility_event(self, event):
         handlers.follow_facility(self.uow, event)
 
+    # -- the registry's elders: a booking is for an elder the registry holds ---------------------
+    @consume_events(*ELDER_EVENTS)
+    def on_elder_event(self, event):
+        handlers.follow_elder(self.uow, event)
+
+    # -- the clock: waiting requests whose time has passed ------------------------------------
+    @timer(interval=EXPIRY_INTERVAL_SECONDS)
+    def expire_waiting(self):
+        return handlers.expire_waiting(self.uow, utcnow())
+
     # -- tiered sync: what the parent sends down and the children forward up -------------
     @receive_synced_events()
     def receive_synced(self, event):
@@ -82,6 +105,9 @@ class BookingService:
 
     def http_request_booking(self, principal, params, query, body):
         return handlers.request_booking(self.uow, body, principal)
+
+    def http_request_series(self, principal, params, query, body):
+        return handlers.request_series(self.uow, body, principal)
 
     def http_list_bookings(self, principal, params, query, body):
         return handlers.list_bookings(self.uow, query, principal)

@@ -14,10 +14,11 @@ from nameko.rpc import rpc
 from shared.aggregate import Rejected
 from shared.config import eldernet_section
 from shared.dependencies import EventSourced
+from shared.entrypoints import consume_events
 from shared.forwarding import HomeNodeForwarder
 from shared.sync_intake import receive_synced_events
 from shared.schemas import jsonable, load
-from services.registry import handlers, homing, identities, schemas as s
+from services.registry import handlers, homing, identities, occupancy, schemas as s
 from services.registry.actions import ELDER_ACTIONS, FACILITY_ACTIONS
 from services.registry.api import REGISTRY_API
 from services.registry.projections import registry_projections
@@ -46,7 +47,7 @@ def _action(actions: dict, action: str, payload: dict | None):
 class RegistryService:
     name = "registry"
     uow = EventSourced(registry=registry_events(), projections=registry_projections(),
-                       tables=[identities.identities], home_area=homing.home_area,
+                       tables=[identities.identities, occupancy.stays], home_area=homing.home_area,
                        references=homing.references)
     identity_key = IdentityKey()
     home_node = HomeNodeForwarder()  # single writer: a command for another node's record goes there
@@ -100,6 +101,11 @@ class RegistryService:
     def statistics(self, area_code, as_of=None):
         day = date.fromisoformat(as_of) if as_of else None
         return jsonable(handlers.tier_statistics(self.uow, area_code, day))
+
+    # -- booking's admissions: the facilities' residents ----------------------------------------
+    @consume_events(*occupancy.BOOKING_EVENTS)
+    def on_booking_event(self, event):
+        occupancy.follow_booking(self.uow, event)
 
     # -- tiered sync: what the parent sends down and the children forward up -------------
     @receive_synced_events()

@@ -108,7 +108,14 @@ class BookingRejected:
 
 @dataclass(frozen=True)
 class BookingCheckedIn:
+    """Who came in where, for what: the registry counts an admission's resident from it. (None only
+    in check-ins recorded before the event said so.)"""
+
     booking_id: str
+    elder_id: str | None = None
+    facility_id: str | None = None
+    area_code: str | None = None
+    service: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +197,8 @@ def _on_the_day(state: Booking, command) -> list:
     if isinstance(command, CheckIn):  # an elder may come before a session's start time, not a day early
         if not when.day <= today <= last_day(when):
             raise Rejected(f"the booking is for {moment(when)}: check in on the day", field="day")
-        return [BookingCheckedIn(command.booking_id)]
+        return [BookingCheckedIn(command.booking_id, state.elder_id, state.facility_id, state.area_code,
+                                 state.service)]
     if isinstance(command, MarkNoShow):
         if not has_begun(when, command.at):
             raise Rejected(f"the booking is for {moment(when)}: too early for a no-show", field="day")

@@ -17,9 +17,9 @@ from functools import reduce
 
 from shared.aggregate import Decider, Rejected
 from services.booking.domain.capacity_messages import (
-    CapacityClosed, CapacityReopened, CapacitySet, CapacitySuspended, CloseCapacity, Release, ReopenCapacity,
-    RequestWaitlisted, Reserve, ReservationWithdrawn, SetCapacity, SuspendCapacity, UnitsReleased, UnitsReserved,
-    WaitlistLeft, WaitlistPromoted)
+    CapacityClosed, CapacityReopened, CapacitySet, CapacitySuspended, CloseCapacity, ExpireWaiting, Release,
+    ReopenCapacity, RequestWaitlisted, Reserve, ReservationWithdrawn, SetCapacity, SuspendCapacity, UnitsReleased,
+    UnitsReserved, WaitlistLeft, WaitlistPromoted)
 from services.booking.domain.catalogue import (KIND, check_not_past, check_reason, check_when, is_count, is_past,
                                                kind_of_pool, last_day, local_now, minute_of_day, pool_of)
 from services.booking.domain.ledger import Claim, demand, fits, overflow, promotions, shares_a_cell, usage
@@ -61,6 +61,9 @@ def decide(state: Pool, command) -> list:
         return _reserve(state, command)
     if isinstance(command, Release):
         return _release(state, command)
+    if isinstance(command, ExpireWaiting):  # whatever the pool's status: their time has passed all the same
+        return [WaitlistLeft(command.facility_id, c.booking_id, "expired") for c in state.waiting
+                if is_past(c.when, command.at)]
     if isinstance(command, CloseCapacity):
         if state.status == "closed":
             return []

@@ -69,6 +69,15 @@ class CloseCapacity:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ExpireWaiting:
+    """The clock's command (a timer): waiting requests whose time has come leave the list."""
+
+    facility_id: str
+    pool: str
+    at: datetime
+
+
 # -- events -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CapacitySet:

@@ -4,7 +4,7 @@ import pytest
 
 from services.booking.service import BookingService
 from services.registry.service import RegistryService
-from tests.integration.booking.builders import TREE, call
+from tests.integration.booking.builders import TREE, call, register_elders
 
 
 @pytest.fixture
@@ -17,3 +17,10 @@ def node(container_factory, node_config):
     registry.start()
     call(registry, "import_areas", TREE)
     return registry, booking
+
+
+@pytest.fixture
+def elder(node):
+    """At each call, a new elder registered in the registry, whom booking has heard of."""
+    registry, booking = node
+    return lambda: register_elders(registry, booking, 1)[0]

@@ -19,7 +19,8 @@ STAY = When(date(2026, 11, 24), until=date(2026, 11, 27))
 CLAIM = Claim(BOOKING, ELDER, "bathing", BATH)
 EXAMPLES = [
     b.BookingRequested(BOOKING, ELDER, FACILITY, "210402003", "respite_care", STAY, str(uuid.uuid4())),
-    b.BookingConfirmed(BOOKING), b.BookingRejected(BOOKING, "beds is full"), b.BookingCheckedIn(BOOKING),
+    b.BookingConfirmed(BOOKING), b.BookingRejected(BOOKING, "beds is full"),
+    b.BookingCheckedIn(BOOKING, ELDER, FACILITY, "210402003", "admission"),
     b.BookingDelivered(BOOKING, ELDER, FACILITY, "210402003001", "respite_care", STAY.day, STAY.until, 3, "nights",
                        datetime(2026, 11, 27, 2, tzinfo=timezone.utc)),
     b.BookingCancelled(BOOKING, "facility", "beds capacity reduced"), b.BookingNoShow(BOOKING),
@@ -45,6 +46,13 @@ def test_an_event_round_trips_through_its_payload(domain_event):
                                      stream_id="s", stream_version=1, origin_node="xinfu",
                                      area_code="210402003", schema_version=version).to_json())
     assert events.to_domain(events.validate(received)) == domain_event
+
+
+def test_a_check_in_recorded_before_it_said_who_and_where_still_loads():
+    events = booking_events()
+    old = Event(type="eldernet.booking.BookingCheckedIn", source="x", subject="s", data={"booking_id": BOOKING},
+                stream_id="s", stream_version=3, origin_node="n", area_code="210402003")
+    assert events.to_domain(events.validate(old)) == b.BookingCheckedIn(BOOKING)
 
 
 def test_a_received_payload_is_checked_naming_the_field():

@@ -165,6 +165,13 @@ def test_a_no_show_is_recorded_only_once_the_session_has_started():
         b.BookingNoShow("b1")]
 
 
+def test_a_check_in_says_who_came_in_where_for_what():
+    admission = replace(REQUEST, service="admission", when=When(date(2026, 11, 24), until=date(2027, 5, 24)))
+    events = history(b.ConfirmBooking("b1", NOW), request=admission)
+    _, [checked_in] = b.booking.run(events, b.CheckIn("b1", ON_THE_DAY))
+    assert checked_in == b.BookingCheckedIn("b1", "e1", "f1", "210402003", "admission")
+
+
 def test_delivery_carries_what_billing_needs():
     stay = replace(REQUEST, service="respite_care", when=When(date(2026, 11, 24), until=date(2026, 11, 27)))
     leaving = datetime(2026, 11, 26, 2, tzinfo=timezone.utc)  # left a night early

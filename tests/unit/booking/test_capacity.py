@@ -125,6 +125,32 @@ def test_a_waiting_request_whose_time_has_passed_leaves_rather_than_being_promot
     assert ids(meals.release("b3", "meals"), m.WaitlistPromoted) == ["b4"]
 
 
+def test_the_clock_expires_waiting_requests_whose_time_has_passed_and_no_others():
+    baths = Facility("bathing", units=1, slots=(time(9), time(15)), slot_minutes=45)
+    for booking_id, start in (("b1", 9), ("b2", 9), ("b3", 15), ("b4", 15)):
+        baths.reserve(booking_id, "bathing", When(DAY, start=time(start), minutes=45))
+    assert ids(baths.history, m.RequestWaitlisted) == ["b2", "b4"]
+
+    def expire(local_hour):  # the clock's time arrives on the command: Beijing is UTC+8
+        return baths.do(m.ExpireWaiting("f1", "bathing", datetime.combine(DAY, time(local_hour - 8), timezone.utc)))
+
+    assert expire(9) == []  # 09:00 is not past the 09:00 session yet
+    assert expire(10) == [m.WaitlistLeft("f1", "b2", "expired")]
+    assert expire(11) == []  # gone once: the same tick again does nothing
+    assert expire(16) == [m.WaitlistLeft("f1", "b4", "expired")]
+    assert [c.booking_id for c in baths.state.reserved] == ["b1", "b3"]  # reservations are history, not expired
+
+
+@pytest.mark.parametrize("stop", [m.SuspendCapacity("f1", "meals", "inspection", NOW),
+                                  m.CloseCapacity("f1", "meals", "merged", NOW)])
+def test_waiting_requests_expire_at_a_facility_that_stopped_taking_bookings(stop):
+    meals = Facility("meals", units=1)
+    meals.reserve("b1", "meals", When(DAY))
+    meals.reserve("b2", "meals", When(DAY))
+    meals.do(stop)
+    assert meals.do(m.ExpireWaiting("f1", "meals", NOW + timedelta(days=2))) == [m.WaitlistLeft("f1", "b2", "expired")]
+
+
 def test_carers_time_is_counted_in_minutes_a_day():
     carers = Facility("carers", units=120)
     carers.reserve("b1", "cleaning", When(DAY, minutes=90))
