@@ -10,7 +10,7 @@ from services.billing.domain.pricing import ClaimLine, Delivery, ElderProfile, N
 @dataclass(frozen=True)
 class PriceDelivery:
     delivery: Delivery
-    elder: ElderProfile
+    elder: ElderProfile | None  # None: the pricing node has no record of the elder (unknown_elder)
     policies: tuple  # the checked policy set (PolicyBook.in_force) of the delivery's area
     claimed_this_month_fen: int  # claimed_in_month(...) for the elder, the policy and the service month
     at: datetime
@@ -23,6 +23,18 @@ class CorrectDelivery:
     policies: tuple
     claimed_this_month_fen: int  # excluding this claim's own current line
     reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RepriceDelivery:
+    """Price a claim that was not eligible again, with what is known now (the elder's record has
+    arrived, a policy was published): a new revision, or nothing when the outcome is the same."""
+
+    booking_id: str
+    elder: ElderProfile | None
+    policies: tuple
+    claimed_this_month_fen: int
     at: datetime
 
 

@@ -2,22 +2,28 @@
 
 priced (or not_eligible) → submitted → approved | rejected(reason) → paid. A cancelled delivery
 reverses the claim's line and a corrected one reverses it and prices the delivery again, each a
-new revision: nothing is deleted, and the lines of a claim always sum to what is owed now.
+new revision: nothing is deleted, and the lines of a claim always sum to what is owed now. A claim
+not eligible is priced again when asked (the elder's record arrived, a policy was published), as a
+new revision too.
 The same delivered event arriving twice (a redelivery, a resync) prices nothing twice.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta, timezone
 
 from shared.aggregate import Decider, Rejected
 from services.billing.domain.claim_messages import (
     ApproveClaim, CancelDelivery, ClaimApproved, ClaimNotEligible, ClaimPaid, ClaimPriced, ClaimRejected,
     ClaimReversed, ClaimSubmitted, ClaimWithdrawn, CorrectDelivery, PriceDelivery, RecordPayment, RejectClaim,
-    SubmitClaim)
+    RepriceDelivery, SubmitClaim)
 from services.billing.domain.months import month_of
 from services.billing.domain.policies import UNITS
-from services.billing.domain.pricing import ClaimLine, Delivery, NotEligible, price
+from services.billing.domain.pricing import ClaimLine, Delivery, NotEligible, price, unknown_elder
 
+# Service dates are local days (Beijing time, UTC+8 all year): a meal served and recorded at 00:30 on
+# the 24th is recorded on the 23rd in UTC.
+BEIJING = timezone(timedelta(hours=8))
 OWED = ("priced", "submitted", "approved", "paid")  # statuses whose line is a debt to be paid
 
 
@@ -28,6 +34,7 @@ class Claim:
     line: ClaimLine | None = None
     revision: int = 0
     approved: bool = False
+    outcome: NotEligible | None = None  # why it is not paid, while not_eligible
 
 
 def check_delivery(delivery: Delivery) -> None:
@@ -35,9 +42,9 @@ def check_delivery(delivery: Delivery) -> None:
         raise Rejected("must be a positive integer", field="delivery.units")
     if delivery.unit not in UNITS:
         raise Rejected(f"must be one of {', '.join(UNITS)}", field="delivery.unit")
-    if delivery.service_date > delivery.delivered_at.date():
-        raise Rejected(f"is after the delivery was recorded ({delivery.delivered_at.date()})",
-                       field="delivery.service_date")
+    recorded_on = delivery.delivered_at.astimezone(BEIJING).date()
+    if delivery.service_date > recorded_on:
+        raise Rejected(f"is after the delivery was recorded ({recorded_on})", field="delivery.service_date")
 
 
 def decide(state: Claim, command) -> list:
@@ -49,6 +56,8 @@ def decide(state: Claim, command) -> list:
         return _correct(state, command)
     if isinstance(command, CancelDelivery):
         return _cancel(state, command)
+    if isinstance(command, RepriceDelivery):
+        return _reprice(state, command)
     return _review(state, command)
 
 
@@ -67,11 +76,23 @@ def _price(state: Claim, command: PriceDelivery) -> list:
 
 
 def _priced(command, revision: int):
-    outcome = price(command.delivery, command.elder, command.policies, command.claimed_this_month_fen)
+    outcome = (unknown_elder(command.delivery) if command.elder is None
+               else price(command.delivery, command.elder, command.policies, command.claimed_this_month_fen))
     booking = command.delivery.booking_id
     if isinstance(outcome, NotEligible):
         return ClaimNotEligible(booking, revision, command.delivery, outcome)
     return ClaimPriced(booking, revision, command.delivery, outcome)
+
+
+def _reprice(state: Claim, command: RepriceDelivery) -> list:
+    if state.status != "not_eligible":
+        raise Rejected(f"the claim is {state.status}: only a claim not eligible is priced again "
+                       "(a changed delivery is a correction)", field="booking_id")
+    again = _priced(PriceDelivery(state.delivery, command.elder, command.policies, command.claimed_this_month_fen,
+                                  command.at), revision=state.revision + 1)
+    if isinstance(again, ClaimNotEligible) and again.outcome == state.outcome:
+        return []  # nothing new is known: no new revision
+    return [again]
 
 
 def _correct(state: Claim, command: CorrectDelivery) -> list:
@@ -148,7 +169,7 @@ def evolve(state: Claim, event) -> Claim:
     if isinstance(event, ClaimPriced):
         return Claim("priced", event.delivery, event.line, event.revision, False)
     if isinstance(event, ClaimNotEligible):
-        return Claim("not_eligible", event.delivery, None, event.revision, False)
+        return Claim("not_eligible", event.delivery, None, event.revision, False, event.outcome)
     if isinstance(event, ClaimReversed):
         return replace(state, status="reversed", line=None, approved=False)
     if type(event) in STATUS_AFTER:

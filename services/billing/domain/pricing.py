@@ -14,7 +14,8 @@ from services.billing.domain import money
 from services.billing.domain.policies import EligibleGroup, SubsidyPolicy, policy_in_force
 
 # Why a delivery is not paid, in the order they are checked.
-REASONS = ("no_policy", "unit", "home_area", "age", "disability", "household", "in_hospital", "cap_reached")
+REASONS = ("no_policy", "unknown_elder", "unit", "home_area", "age", "disability", "household", "in_hospital",
+           "cap_reached")
 
 
 @dataclass(frozen=True)
@@ -157,3 +158,10 @@ def _long_stay(elder: ElderProfile, day: date, suspension_days: int) -> Hospital
     # A stay still open counts as long: a delivery to an elder who is in hospital is suspect anyway.
     return next((stay for stay in elder.hospital_stays
                  if stay.covers(day) and (stay.days() is None or stay.days() >= suspension_days)), None)
+
+
+def unknown_elder(delivery: Delivery) -> NotEligible:
+    """Eligibility depends on the elder's record (age, disability, household, home area); without
+    it nothing is paid, and the reason says so rather than guessing."""
+    return NotEligible("unknown_elder", f"no record of elder {delivery.elder_id} at the node that prices "
+                                        f"deliveries in {delivery.area_code}")

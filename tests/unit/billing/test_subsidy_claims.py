@@ -1,5 +1,5 @@
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -199,3 +199,34 @@ def test_reversals_net_to_zero_and_lines_sum_to_what_is_owed(units, steps):
     assert sum(line.gross_fen for line in lines) == (current.gross_fen if current else 0)
     on_statements = sum(statement_line(e)[1].subsidy_fen for e in history if statement_line(e))
     assert on_statements == (owed if state.status in ("approved", "paid") else 0)
+
+
+def test_a_delivery_is_dated_in_beijing_time_so_one_recorded_after_local_midnight_is_not_in_the_future():
+    just_after_midnight = datetime(2026, 11, 23, 16, 30, tzinfo=timezone.utc)  # 00:30 on the 24th in Beijing
+    today = delivery(service_date=date(2026, 11, 24), delivered_at=just_after_midnight)
+    [priced] = claim.decide(claim.initial(), m.PriceDelivery(today, elder(), policies(), 0, AT))
+    assert isinstance(priced, m.ClaimPriced)
+    tomorrow = delivery(service_date=date(2026, 11, 25), delivered_at=just_after_midnight)
+    with pytest.raises(Rejected) as refused:
+        claim.decide(claim.initial(), m.PriceDelivery(tomorrow, elder(), policies(), 0, AT))
+    assert refused.value.field == "delivery.service_date"
+
+
+def test_a_delivery_to_an_elder_the_node_has_no_record_of_is_not_eligible_and_says_why():
+    [event] = claim.decide(claim.initial(), m.PriceDelivery(delivery(), None, policies(), 0, AT))
+    assert isinstance(event, m.ClaimNotEligible) and event.outcome.reason == "unknown_elder"
+    assert "el1" in event.outcome.detail
+
+
+def test_a_claim_not_eligible_is_priced_again_as_a_new_revision_once_something_new_is_known():
+    history = claim.decide(claim.initial(), m.PriceDelivery(delivery(), None, policies(), 0, AT))
+    state = claim.fold(history)
+    assert claim.decide(state, m.RepriceDelivery("b1", None, policies(), 0, AT)) == []  # still unknown
+    [priced] = claim.decide(state, m.RepriceDelivery("b1", elder(), policies(), 0, AT))
+    assert isinstance(priced, m.ClaimPriced) and priced.revision == 2 and priced.delivery == delivery()
+    assert priced.line.subsidy_fen == 2700 and statement_line(priced) is None  # lands once approved
+    young = claim.decide(state, m.RepriceDelivery("b1", elder(birth_date=date(1990, 1, 1)), policies(), 0, AT))
+    assert young[0].outcome.reason == "age" and young[0].revision == 2
+    with pytest.raises(Rejected) as refused:
+        claim.decide(claim.fold([priced], state), m.RepriceDelivery("b1", elder(), policies(), 0, AT))
+    assert refused.value.field == "booking_id"
