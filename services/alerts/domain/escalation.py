@@ -13,8 +13,8 @@ Working when a node is cut off. Every node above an alert's home holds a copy of
 a town that is down. ``due(alert, now, node_tier)`` lets a node decide every escalation up to its own
 parent: its own overdue alerts, and — on behalf of the tiers below that it may not hear from — those
 that should already have reached it. It decides nothing higher, because acknowledgments above its
-parent may not have reached it (there is no downward sync yet), and acting on a stale "not
-acknowledged" there would escalate what has been handled.
+parent may not have reached it yet (they come down the links later, and not while a link is down),
+and acting on a stale "not acknowledged" there would escalate what has been handled.
 
 How duplicates are avoided. Two nodes deciding the same escalation decide the same event:
 - its id is derived: ``escalation_id(alert_id, to_tier)``, the same on every node;
