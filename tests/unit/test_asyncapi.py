@@ -10,6 +10,7 @@ from shared import asyncapi
 from shared.dependencies import EventSourced
 from shared.events import EnvelopeError, Event, area_words, parse_cloudevent
 from shared.handoff import HomeHandedOverSchema
+from shared.recoding import AreaRecodedSchema
 from shared.runner import installed_services, load_service
 from shared.schemas import EventRegistry
 from shared.topology import EVENTS_EXCHANGE
@@ -33,13 +34,15 @@ def test_the_output_is_the_same_each_time():
 
 
 def registered_types() -> dict[str, Schema]:
-    """Each installed service's event types as its class declares them, plus its HomeHandedOver."""
+    """Each installed service's event types as its class declares them, plus the kernel's
+    hand-offs (HomeHandedOver, AreaRecoded)."""
     found = {}
     for name in installed_services():
         provider = next(v for v in vars(load_service(name)).values() if isinstance(v, EventSourced))
         found.update({t: provider.registry.spec(t).schema for t in provider.registry.types
                       if t.startswith(f"eldernet.{name}.")})
         found[f"eldernet.{name}.HomeHandedOver"] = HomeHandedOverSchema()
+        found[f"eldernet.{name}.AreaRecoded"] = AreaRecodedSchema()
     return found
 
 
@@ -165,9 +168,10 @@ class SenderService:
     uow = EventSourced(registry=_sender_registry())
 
 
-def test_a_service_documents_its_own_types_and_its_hand_off_only():
+def test_a_service_documents_its_own_types_and_its_hand_offs_only():
     doc = asyncapi.document([f"{__name__}:SenderService"])
-    assert sorted(doc["channels"]) == ["eldernet.sender.HomeHandedOver", "eldernet.sender.ThingHappened"]
+    assert sorted(doc["channels"]) == ["eldernet.sender.AreaRecoded", "eldernet.sender.HomeHandedOver",
+                                       "eldernet.sender.ThingHappened"]
     message = doc["components"]["messages"]["eldernet.sender.ThingHappened"]
     assert "Something happened." in message["summary"] and "sender service" in message["summary"]
     assert doc["components"]["schemas"]["sender.Thing"]["required"] == ["what_happened"]
