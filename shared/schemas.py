@@ -8,6 +8,7 @@ events, commands), and a bad one raises :class:`PayloadError` naming the field.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Mapping
@@ -35,12 +36,17 @@ class PayloadError(ValueError):
         return cls(flatten_messages(error.messages), prefix)
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def flatten_messages(messages: Any, path: str = "") -> dict[str, list[str]]:
     """marshmallow's nested error dict -> {"address.street": ["Missing data ..."]}."""
     if isinstance(messages, dict):
         flat: dict[str, list[str]] = {}
         for key, value in messages.items():
-            flat.update(flatten_messages(value, f"{path}.{key}" if path else str(key)))
+            # A nested schema's own "_schema" error is about the field that holds it.
+            child = path if key == "_schema" and path else (f"{path}.{key}" if path else str(key))
+            flat.update(flatten_messages(value, child))
         return flat
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         return {path or "_schema": list(messages)}
@@ -53,7 +59,8 @@ def load(schema: Schema, payload: Any, prefix: str = "") -> Any:
         raise PayloadError({"_schema": ["expected a JSON object"]}, prefix)
     bad_text = find_invalid_text(payload)
     if bad_text is not None:
-        raise PayloadError({bad_text: ["not valid Unicode text (a lone surrogate)"]}, prefix)
+        raise PayloadError({bad_text: ["not valid text (a lone surrogate, or a control character such as "
+                                       "U+0000; tab and line breaks are fine)"]}, prefix)
     try:
         return schema.load(payload)
     except ValidationError as error:
@@ -61,13 +68,15 @@ def load(schema: Schema, payload: Any, prefix: str = "") -> Any:
 
 
 def find_invalid_text(value: Any, path: str = "") -> str | None:
-    """The path of the first string (key or value) that cannot be encoded as UTF-8, if any."""
+    """The path of the first string (key or value) that is not text: it cannot be encoded as
+    UTF-8, or it holds a control character (PostgreSQL refuses U+0000 in text and JSON, and
+    none belongs in a record a person reads)."""
     if isinstance(value, str):
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             return path or "_schema"
-        return None
+        return path or "_schema" if CONTROL_CHARACTERS.search(value) else None
     if isinstance(value, Mapping):
         for key, item in value.items():
             child = f"{path}.{key}" if path else str(key)

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import date
 
@@ -326,17 +325,6 @@ def test_scale_1000_is_small_and_still_whole(small):
 def test_a_bad_scale_is_refused(scale):
     with pytest.raises(ValueError):
         build_seed(scale=scale)
-
-
-def test_fast_at_scale_100():
-    best = min(_timed(build_seed) for _ in range(2))
-    assert best < 1.0, f"{best:.2f} s"
-
-
-def _timed(call) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
 
 
 @pytest.mark.parametrize("module", ["__init__", "figures", "common", "institutions", "community", "people"])
