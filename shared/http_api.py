@@ -176,6 +176,28 @@ class Principal:
         return cls(token_id=str(data["token_id"]), area_code=data["area_code"], role=data["role"])
 
 
+# -- a request's scope as handlers see it: the caller's Principal, or None for a trusted caller
+#    (RPC on the node's own broker, a consumer), who may do anything --------------------------------
+def require_write(scope: Principal | None, area_code: str) -> None:
+    if scope is not None:
+        scope.require_write(area_code)
+
+
+def require_seen(scope: Principal | None, area_code: str | None, what: str) -> None:
+    """404 for what is not here or lies outside the caller's area (whose existence is not told)."""
+    if area_code is None or (scope is not None and not scope.can_read(area_code)):
+        raise NotFound(f"no {what}")
+
+
+def area_filter(scope: Principal | None, area_code: str | None, default: str = "") -> str:
+    """The area a list is about: the caller's own by default, never outside it."""
+    if scope is None:
+        return area_code or default
+    if area_code is not None:
+        scope.require_read(area_code)
+    return area_code or scope.area_code
+
+
 # -- pagination ---------------------------------------------------------------------------------
 class PageQuerySchema(Schema):
     """``?limit=&offset=``; a paginated operation's query schema inherits it."""

@@ -105,11 +105,15 @@ class UnitOfWork:
 
         ``at`` (default: the command's ``at`` attribute, else now) is when the fact happened.
         """
+        stream_id = decider.stream_id(aggregate_id)
+        # Home first: a node that is not the stream's home may hold a stale synced copy, and the
+        # domain's refusal on that copy would hide the answer that gets the command forwarded.
+        self.require_home(stream_id, area_code)
         state, version = self.load(decider, aggregate_id)
         domain_events = decider.decide(state, command)
-        return self.record(decider.stream_id(aggregate_id), version, domain_events,
-                           area_code=area_code, at=at or getattr(command, "at", None),
-                           correlation_id=correlation_id, causation_id=causation_id)
+        return self.record(stream_id, version, domain_events, area_code=area_code,
+                           at=at or getattr(command, "at", None), correlation_id=correlation_id,
+                           causation_id=causation_id, check_home=False)
 
     def record(self, stream_id: str, expected_version: int | None, domain_events: Sequence[Any], *,
                area_code: str, at: datetime | None = None, correlation_id: str | None = None,
@@ -120,7 +124,7 @@ class UnitOfWork:
             causation_id = self.inbox_entry.event.id
             correlation_id = correlation_id or self.inbox_entry.event.correlation_id
         if check_home:
-            self._check_home(stream_id, area_code)
+            self.require_home(stream_id, area_code)
         envelopes = [self._envelope(stream_id, e, area_code, at, correlation_id, causation_id)
                      for e in domain_events]
         return self.append(stream_id, expected_version, envelopes).events
@@ -181,7 +185,8 @@ class UnitOfWork:
         home = self.context.home_node(stream_id, area_code) if self.context.home_node else None
         return home is None or home == self.context.node.id
 
-    def _check_home(self, stream_id: str, area_code: str) -> None:
+    def require_home(self, stream_id: str, area_code: str) -> None:
+        """NotHomeNode (the HTTP request is forwarded there) unless this node writes ``stream_id``."""
         home = self.context.home_node(stream_id, area_code) if self.context.home_node else None
         if home is not None and home != self.context.node.id:
             raise NotHomeNode(stream_id, home, self.context.node.id)

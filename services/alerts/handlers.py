@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from shared.aggregate import Rejected
-from shared.http_api import NotFound, Page
+from shared.http_api import Page, area_filter, require_seen
 from shared.retry import retrying
 from services.alerts import feed, flow, queries
 from services.alerts.domain import alerts as a, devices as d
@@ -21,21 +21,6 @@ from services.alerts.domain.supervision import CHINA, Booking, booking_not_deliv
 from services.alerts.metrics import alert_metrics
 from services.alerts.projections import alert_of, device_of
 from services.alerts.settings import AlertsSettings
-
-
-def _seen(scope, area_code: str | None, what: str) -> None:
-    """404 for what is not here or lies outside the caller's area (whose existence is not told)."""
-    if area_code is None or (scope is not None and not scope.can_read(area_code)):
-        raise NotFound(f"no {what}")
-
-
-def _area_filter(scope, area_code: str | None, node_area: str) -> str:
-    """The area a list is about: the caller's own by default, never outside it."""
-    if scope is None:
-        return area_code or node_area
-    if area_code is not None:
-        scope.require_read(area_code)
-    return area_code or scope.area_code
 
 
 def _node(uow):
@@ -60,7 +45,7 @@ def register_device(uow, body: dict, now: datetime, scope=None) -> dict:
 def get_device(uow, device_id: str, scope=None) -> dict:
     with uow.read() as conn:
         row = queries.get_device(conn, device_id)
-    _seen(scope, row and row["area_code"], f"device {device_id}")
+    require_seen(scope, row and row["area_code"], f"device {device_id}")
     return row
 
 
@@ -197,12 +182,12 @@ def _refused_is_nothing(step, default=()):
 def get_alert(uow, alert_id: str, scope=None) -> dict:
     with uow.read() as conn:
         row = queries.get_alert(conn, alert_id)
-    _seen(scope, row and row["area_code"], f"alert {alert_id}")
+    require_seen(scope, row and row["area_code"], f"alert {alert_id}")
     return row
 
 
 def list_alerts(uow, query: dict, scope=None) -> Page:
-    area_code = _area_filter(scope, query.get("area_code"), uow.node.area_code)
+    area_code = area_filter(scope, query.get("area_code"), uow.node.area_code)
     statuses = _statuses(query.get("status") or "open")
     with uow.read() as conn:
         rows, total = queries.list_alerts(conn, area_code, statuses=statuses, severity=query.get("severity"),

@@ -13,10 +13,9 @@ import yaml
 
 from shared.aggregate import Rejected
 from shared.events import utcnow
-from shared.http_api import NotFound, Page
+from shared.http_api import NotFound, Page, area_filter, require_seen, require_write
 from shared.retry import retrying
 from shared.schemas import PayloadError, jsonable
-from shared.unit_of_work import NotHomeNode
 from services.billing import elders, intake, metrics, queries
 from services.billing.domain import budgets as b, claim_messages as m, statements as s
 from services.billing.domain.claims import claim
@@ -27,42 +26,6 @@ from services.billing.domain.policy_file import parse_policy
 from services.billing.domain.pricing import Delivery, ElderProfile, NotEligible, price
 
 TIER_OF_LENGTH = {length: tier for tier, length in s.CODE_LENGTH.items()}
-
-
-def _can_write(scope, area_code: str) -> None:
-    if scope is not None:
-        scope.require_write(area_code)
-
-
-def _seen(scope, area_code: str | None, what: str) -> None:
-    """404 for what is not here or lies outside the caller's area (whose existence is not told)."""
-    if area_code is None or (scope is not None and not scope.can_read(area_code)):
-        raise NotFound(f"no {what}")
-
-
-def _area_filter(scope, area_code: str | None) -> str:
-    """The area a list is about: the caller's own by default, never outside it."""
-    if scope is None:
-        return area_code or ""
-    if area_code is not None:
-        scope.require_read(area_code)
-    return area_code or scope.area_code
-
-
-# KERNEL-CANDIDATE: UnitOfWork.execute checks the home node only when it appends, after the domain
-# has decided — on a synced copy that may be stale here (a claim submitted at the village, not yet
-# arrived at the district), so the domain's refusal would come first and the request would never
-# be forwarded to the home node. Checking before loading answers NotHomeNode (forwarded) instead.
-def require_home(work, stream_id: str, area_code: str) -> None:
-    """NotHomeNode (the request is forwarded) when this node is not where ``stream_id`` is written."""
-    if not work.is_home(stream_id, area_code):
-        raise NotHomeNode(stream_id, work.context.home_node(stream_id, area_code), work.context.node.id)
-
-
-def execute_at_home(work, decider, key: str, command, area_code: str) -> list:
-    """``work.execute``, refused with NotHomeNode before deciding when this is not the stream's home."""
-    require_home(work, decider.stream_id(key), area_code)
-    return work.execute(decider, key, command, area_code=area_code)
 
 
 def _run(uow, step) -> list:
@@ -105,11 +68,12 @@ def load_policies(uow, body: dict, scope=None) -> dict:
         if policy.set_by != set_by:
             raise PayloadError({f"body.policies[{i}].set_by": [
                 f"one file is one area's book: {policy.set_by} here, {set_by} in policies[0]"]})
-    _can_write(scope, set_by)
+    require_write(scope, set_by)
 
     def step(work):
         try:
-            return execute_at_home(work, policy_book, set_by, PublishPolicies(set_by, written, utcnow()), set_by)
+            return work.execute(policy_book, set_by, PublishPolicies(set_by, written, utcnow()),
+                                area_code=set_by)
         except Rejected as refusal:
             if refusal.field and refusal.field.startswith("policies["):
                 # A clash with what the book has published already: how things stand, 409.
@@ -122,7 +86,7 @@ def load_policies(uow, body: dict, scope=None) -> dict:
 
 
 def list_policies(uow, query: dict, scope=None) -> list[dict]:
-    area_code = _area_filter(scope, query.get("area_code"))
+    area_code = area_filter(scope, query.get("area_code"))
     with uow.read() as conn:
         return queries.policies_for(conn, area_code or uow.node.area_code, query.get("on"))
 
@@ -177,8 +141,8 @@ def reprice_claim(uow, booking_id: str, scope=None) -> dict:
     row = get_claim(uow, booking_id, scope)
 
     def step(work):
-        _can_write(scope, row["area_code"])
-        require_home(work, claim.stream_id(booking_id), row["area_code"])
+        require_write(scope, row["area_code"])
+        work.require_home(claim.stream_id(booking_id), row["area_code"])
         return intake.reprice(work, booking_id, utcnow())
     _run(uow, step)
     return get_claim(uow, booking_id, scope)
@@ -198,9 +162,9 @@ def review_claim(uow, booking_id: str, action: str, body: dict, scope=None) -> d
     row = get_claim(uow, booking_id, scope)
 
     def step(work):
-        _can_write(scope, row["area_code"])
+        require_write(scope, row["area_code"])
         command = CLAIM_STEPS[action](booking_id, body, utcnow())
-        return execute_at_home(work, claim, booking_id, command, row["area_code"])
+        return work.execute(claim, booking_id, command, area_code=row["area_code"])
     _run(uow, step)
     return get_claim(uow, booking_id, scope)
 
@@ -208,12 +172,12 @@ def review_claim(uow, booking_id: str, action: str, body: dict, scope=None) -> d
 def get_claim(uow, booking_id: str, scope=None) -> dict:
     with uow.read() as conn:
         row = queries.get_claim(conn, booking_id)
-    _seen(scope, row and row["area_code"], f"claim for booking {booking_id}")
+    require_seen(scope, row and row["area_code"], f"claim for booking {booking_id}")
     return row
 
 
 def list_claims(uow, query: dict, scope=None) -> Page:
-    area_code = _area_filter(scope, query.get("area_code"))
+    area_code = area_filter(scope, query.get("area_code"))
     filters = {k: query.get(k) for k in queries.CLAIM_FILTERS}
     with uow.read() as conn:
         rows, total = queries.list_claims(conn, area_code, limit=query["limit"], offset=query["offset"], **filters)
@@ -238,7 +202,7 @@ def statement_csv(uow, area_code: str, month: str, facility_id: str | None = Non
 
 
 def list_statements(uow, query: dict, scope=None) -> Page:
-    area_code = _area_filter(scope, query.get("area_code"))
+    area_code = area_filter(scope, query.get("area_code"))
     with uow.read() as conn:
         rows, total = queries.list_statements(conn, area_code, query.get("month"), query["facilities"],
                                               query["limit"], query["offset"])
@@ -247,9 +211,10 @@ def list_statements(uow, query: dict, scope=None) -> Page:
 
 def close_statement(uow, area_code: str, month: str, scope=None) -> dict:
     """Close an area's month (once it is over): later lines for it become adjustments of the open month."""
-    _can_write(scope, area_code)
+    require_write(scope, area_code)
     key = _statement_key(area_code, month)
-    _run(uow, lambda work: execute_at_home(work, s.statement, key.id, s.CloseStatement(key, utcnow()), area_code))
+    _run(uow, lambda work: work.execute(s.statement, key.id, s.CloseStatement(key, utcnow()),
+                                        area_code=area_code))
     return get_statement(uow, area_code, month)
 
 
@@ -257,13 +222,13 @@ def approve_statement(uow, area_code: str, month: str, body: dict, scope=None) -
     """Approve a closed statement at the caller's tier: town, then district, then city; the last locks it.
     Over RPC (no scope) the body names ``approver_area``."""
     approver_area = scope.area_code if scope is not None else body.get("approver_area", "")
-    _can_write(scope, area_code)
+    require_write(scope, area_code)
     tier = TIER_OF_LENGTH.get(len(approver_area))
     if tier not in s.APPROVAL_ORDER:
         raise Rejected(f"{approver_area or 'no area'} is not a town, district or city", field="approver_area")
     key = _statement_key(area_code, month)
     command = s.ApproveStatement(key, tier, approver_area, body["approver"], utcnow())
-    _run(uow, lambda work: execute_at_home(work, s.statement, key.id, command, area_code))
+    _run(uow, lambda work: work.execute(s.statement, key.id, command, area_code=area_code))
     return get_statement(uow, area_code, month)
 
 
@@ -274,7 +239,7 @@ def _statement_key(area_code: str, month: str) -> s.StatementKey:
 
 
 def summary(uow, query: dict, scope=None) -> dict:
-    area_code = _area_filter(scope, query.get("area_code")) or uow.node.area_code
+    area_code = area_filter(scope, query.get("area_code")) or uow.node.area_code
     with uow.read() as conn:
         return queries.summary(conn, area_code, query["month"])
 
@@ -285,15 +250,15 @@ def allocate_budget(uow, body: dict, scope=None) -> dict:
     area_code = body["area_code"]
     if len(area_code) not in (4, 6):
         raise PayloadError({"body.area_code": ["a city (4 digits) or district (6) pays subsidies"]})
-    _can_write(scope, area_code)
+    require_write(scope, area_code)
     key = b.BudgetKey(area_code, body["budget_line"], body["year"])
-    _run(uow, lambda work: execute_at_home(work, b.budget, key.id, b.AllocateBudget(key, body["amount_fen"], utcnow()),
-                                           area_code))
+    _run(uow, lambda work: work.execute(b.budget, key.id, b.AllocateBudget(key, body["amount_fen"], utcnow()),
+                                        area_code=area_code))
     return next(row for row in list_budgets(uow, {"area_code": area_code, "year": key.year})
                 if row["budget_line"] == key.budget_line and row["area_code"] == area_code)
 
 
 def list_budgets(uow, query: dict, scope=None) -> list[dict]:
-    area_code = _area_filter(scope, query.get("area_code")) or uow.node.area_code
+    area_code = area_filter(scope, query.get("area_code")) or uow.node.area_code
     with uow.read() as conn:
         return queries.list_budgets(conn, area_code, query.get("year"))

@@ -13,7 +13,7 @@ from typing import Callable
 
 from shared.aggregate import Rejected
 from shared.events import utcnow
-from shared.http_api import NotFound, Page
+from shared.http_api import Page, area_filter, require_seen, require_write
 from shared.retry import retrying
 from services.booking import elders, feed, flow, queries
 from services.booking.domain.bookings import RequestBooking, booking
@@ -22,26 +22,6 @@ from services.booking.domain.capacity_messages import ExpireWaiting, SetCapacity
 from services.booking.domain.catalogue import local_now
 from services.booking.domain.facility_feed import FED_POOLS
 from services.booking.domain.recurrence import Series, occurrences
-
-
-def _can_write(scope, area_code: str) -> None:
-    if scope is not None:
-        scope.require_write(area_code)
-
-
-def _seen(scope, area_code: str | None, what: str) -> None:
-    """404 for what is not here or lies outside the caller's area (whose existence is not told)."""
-    if area_code is None or (scope is not None and not scope.can_read(area_code)):
-        raise NotFound(f"no {what}")
-
-
-def _area_filter(scope, area_code: str | None) -> str:
-    """The area a list is about: the caller's own by default, never outside it."""
-    if scope is None:
-        return area_code or ""
-    if area_code is not None:
-        scope.require_read(area_code)
-    return area_code or scope.area_code
 
 
 def _facility_area(uow, facility_id: str) -> str:
@@ -57,7 +37,7 @@ def _facility_area(uow, facility_id: str) -> str:
 def request_booking(uow, body: dict, scope=None) -> dict:
     """Request a booking: confirmed, waitlisted or rejected before this returns."""
     area_code = _facility_area(uow, body["facility_id"])
-    _can_write(scope, area_code)
+    require_write(scope, area_code)
     booking_id = body.get("booking_id") or str(uuid.uuid4())
     _request(uow, body, booking_id, body["when"], area_code)
     return get_booking(uow, booking_id)
@@ -69,7 +49,7 @@ def request_series(uow, body: dict, scope=None) -> dict:
     rejected. The occurrences' ids derive from the series id, so a retried series answers the
     bookings it already made rather than making them twice."""
     area_code = _facility_area(uow, body["facility_id"])
-    _can_write(scope, area_code)
+    require_write(scope, area_code)
     series = Series(body.get("series_id") or str(uuid.uuid4()), body["service"], body["when"],
                     tuple(body["weekdays"]), body["last_day"])
     booked = []
@@ -103,7 +83,7 @@ def change_booking(uow, booking_id: str, make_command: Callable[[str, datetime],
     def attempt():
         with uow() as work:
             state, _ = work.load(booking, booking_id)
-            _can_write(scope, state.area_code)
+            require_write(scope, state.area_code)
             command = make_command(booking_id, utcnow())
             if gives_back:
                 flow.end(work, booking_id, command)
@@ -120,7 +100,7 @@ def set_capacity(uow, facility_id: str, body: dict, scope=None) -> dict:
         raise Rejected(f"{body['pool']} follows the facility's capacity in the registry: change it there",
                        field="pool")
     area_code = _facility_area(uow, facility_id)
-    _can_write(scope, area_code)
+    require_write(scope, area_code)
 
     def attempt():
         at = utcnow()
@@ -174,12 +154,12 @@ def follow_facility(uow, event) -> None:
 def get_booking(uow, booking_id: str, scope=None) -> dict:
     with uow.read() as conn:
         row = queries.get_booking(conn, booking_id)
-    _seen(scope, row and row["area_code"], f"booking {booking_id}")
+    require_seen(scope, row and row["area_code"], f"booking {booking_id}")
     return row
 
 
 def list_bookings(uow, query: dict, scope=None) -> Page:
-    area_code = _area_filter(scope, query.get("area_code"))
+    area_code = area_filter(scope, query.get("area_code"))
     filters = {k: query.get(k) for k in ("elder_id", "facility_id", "series_id", "status", "day_from", "day_to")}
     with uow.read() as conn:
         rows, total = queries.list_bookings(conn, area_code, limit=query["limit"], offset=query["offset"], **filters)
@@ -194,7 +174,7 @@ def elder_bookings(uow, elder_id: str, query: dict, scope=None) -> Page:
 def facility_schedule(uow, facility_id: str, day_from: date, day_to: date, scope=None) -> dict:
     with uow.read() as conn:
         area_code = queries.facility_area(conn, facility_id)
-        _seen(scope, area_code, f"facility {facility_id} with bookable capacity")
+        require_seen(scope, area_code, f"facility {facility_id} with bookable capacity")
         pools = queries.schedule(conn, facility_id, day_from, day_to)
         booked, _ = queries.list_bookings(conn, area_code, facility_id=facility_id, day_from=day_from,
                                           day_to=day_to, limit=10_000)
