@@ -61,6 +61,17 @@ elders = sa.Table(
 )
 
 
+RECODED = P + "AreaRecoded"  # the kernel's hand-off of a re-coded area (shared/recoding.py)
+
+
+def _recode(conn, column, data) -> None:
+    """Records of a re-coded area are shown under its new code; their history keeps the old one
+    (a village moved to another town leaves its old town's lists and statistics)."""
+    old, new = data["from_area"], data["to_area"]
+    conn.execute(column.table.update().where(column.like(old + "%"))
+                 .values({column.name: sa.literal(new) + sa.func.substr(column, len(old) + 1)}))
+
+
 def _date(value):
     from datetime import date
 
@@ -86,10 +97,13 @@ class FacilityList(Projection):
     tables = (facilities,)
     handles = frozenset(P + t for t in (
         "FacilityRegistered", "FacilityCapacityChanged", "FacilityRated", "FacilitySuspended",
-        "FacilityReopened", "FacilityClosed", "ResidentAdmitted", "ResidentDischarged"))
+        "FacilityReopened", "FacilityClosed", "ResidentAdmitted", "ResidentDischarged")) | {RECODED}
 
     def apply(self, conn, event):
         d, kind = event.data, event.type[len(P):]
+        if event.type == RECODED:
+            _recode(conn, facilities.c.area_code, d)
+            return
         where = facilities.c.facility_id == d["facility_id"]
         if kind == "FacilityRegistered":
             conn.execute(facilities.insert().values(
@@ -113,10 +127,14 @@ class FacilityList(Projection):
 class ElderList(Projection):
     name = "elders"
     tables = (elders,)
-    handles = frozenset(P + t for t in ("ElderRegistered", "DisabilityAssessed", "HouseholdChanged", "ElderMoved"))
+    handles = frozenset(P + t for t in ("ElderRegistered", "DisabilityAssessed", "HouseholdChanged", "ElderMoved",
+                                        "AreaRecoded"))
 
     def apply(self, conn, event):
         d, kind = event.data, event.type[len(P):]
+        if event.type == RECODED:
+            _recode(conn, elders.c.home_area_code, d)
+            return
         if kind == "ElderRegistered":
             conn.execute(elders.insert().values(
                 elder_id=d["elder_id"], id_number_masked=d["id_number_masked"], name=d["name"], sex=d["sex"],

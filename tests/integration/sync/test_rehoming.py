@@ -5,9 +5,11 @@ village re-pointed to another parent sends it its history and goes on syncing.""
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from shared.aggregate import Rejected
 from shared.local_network import LocalNetwork
+from services.registry.projections import facilities
 from services.registry.service import RegistryService
 from tests.support.broker import wait_for
 from tests.support.nodes import call, store_of
@@ -149,3 +151,11 @@ def test_a_village_moved_to_another_town_hands_its_recoded_records_over(net, con
     ids = [e.id for e in store_of(district).read_all(0, 10_000)]
     assert len(ids) == len(set(ids))  # the history that came again by the new path is stored once
     assert types_in(old_town, stream)[0] == "FacilityRegistered"  # history is kept, never rewritten
+    assert store_of(old_town).read_stream(stream)[0].area_code == VILLAGE
+    for container in (village, new_town, old_town, district):  # read models show the new code
+        assert facility_areas(container) == {moved["facility_id"]: MOVED_TO}
+
+
+def facility_areas(container):
+    with store_of(container).engine.connect() as conn:
+        return dict(conn.execute(sa.select(facilities.c.facility_id, facilities.c.area_code)).all())
