@@ -34,14 +34,21 @@ class OutgoingMessage:
 
 
 def connection_params(amqp_uri: str) -> dict:
+    """py-amqp's arguments for ``amqp_uri``. ``amqps://`` (a link between nodes over the
+    internet) is TLS on port 5671 by default, the broker's certificate checked against the
+    system's CAs and the host name (a private CA: point ``SSL_CERT_FILE`` at it, docs/deploy.md)."""
     url = parse_url(amqp_uri)
-    vhost = url.get("virtual_host") or "/"
-    return dict(
-        host=f"{url.get('hostname') or '127.0.0.1'}:{url.get('port') or 5672}",
+    hostname = url.get("hostname") or "127.0.0.1"
+    tls = url.get("transport") == "amqps"
+    params = dict(
+        host=f"{hostname}:{url.get('port') or (5671 if tls else 5672)}",
         userid=url.get("userid") or "guest",
         password=url.get("password") or "guest",
-        virtual_host=vhost,
+        virtual_host=url.get("virtual_host") or "/",
     )
+    if tls:
+        params["ssl"] = {"context": {}, "server_hostname": hostname}
+    return params
 
 
 class ConfirmedPublisher:
