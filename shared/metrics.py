@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from nameko.extensions import DependencyProvider
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
 log = logging.getLogger(__name__)
@@ -107,3 +109,18 @@ def serve(port: int, addr: str = "127.0.0.1") -> bool:
         _served_ports.add(port)
     log.info("metrics on http://%s:%d/metrics", addr, port)
     return True
+
+
+class ServiceMetrics(DependencyProvider):
+    """A service's own Prometheus families, made when the service is set up — not on first use,
+    or a scrape before the first event would not find them (docs/metrics.md). ``factory`` returns
+    the process's one set (a family may be registered only once)."""
+
+    def __init__(self, factory: Callable[[], object]):
+        self.factory = factory
+
+    def setup(self) -> None:
+        self.families = self.factory()
+
+    def get_dependency(self, worker_ctx):
+        return self.families

@@ -17,6 +17,7 @@ from shared.dependencies import EventSourced
 from shared.entrypoints import consume_events
 from shared.events import utcnow
 from shared.forwarding import HomeNodeForwarder
+from shared.metrics import ServiceMetrics
 from shared.schemas import PayloadError, jsonable, load
 from shared.sync_intake import receive_synced_events
 from services.alerts import bodies as s, handlers, homes
@@ -24,6 +25,7 @@ from services.alerts.api import ALERTS_API
 from services.alerts.domain.signals import parse_signal
 from services.alerts.entrypoints import every_check, receive_signals
 from services.alerts.feed import BOOKING_EVENTS
+from services.alerts.metrics import alert_metrics
 from services.alerts.notifier import Notifiers
 from services.alerts.projections import alert_projections
 from services.alerts.schemas import alert_events
@@ -46,6 +48,7 @@ class AlertsService:
     name = "alerts"
     uow = EventSourced(registry=alert_events(), projections=alert_projections(), tables=OWN_TABLES,
                        home_area=homes.home_area, references=homes.references)
+    metrics = ServiceMetrics(alert_metrics)  # its own series, registered at set-up (docs/alerts.md)
     home_node = HomeNodeForwarder()  # single writer: a device's signal or a registration goes to its home node
     notifiers = Notifiers()
 

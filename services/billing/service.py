@@ -15,6 +15,7 @@ from shared.aggregate import Rejected
 from shared.dependencies import EventSourced
 from shared.entrypoints import consume_events
 from shared.forwarding import HomeNodeForwarder
+from shared.metrics import ServiceMetrics
 from shared.schemas import jsonable, load
 from shared.sync_intake import receive_synced_events
 from services.billing import bodies as s, handlers
@@ -22,6 +23,7 @@ from services.billing.api import BILLING_API, CLAIM_REVIEW
 from services.billing.elders import ELDER_EVENTS, elders_table
 from services.billing.homing import references
 from services.billing.intake import BOOKING_DELIVERED
+from services.billing.metrics import billing_metrics
 from services.billing.projections import billing_projections
 from services.billing.schemas import PREFIX, billing_events
 
@@ -34,6 +36,7 @@ class BillingService:
     name = "billing"
     uow = EventSourced(registry=billing_events(), projections=billing_projections(), tables=[elders_table],
                        references=references)
+    metrics = ServiceMetrics(billing_metrics)  # its own series, registered at set-up (docs/billing.md)
     home_node = HomeNodeForwarder()  # single writer: a write for another node's record goes there
 
     # -- RPC: trusted callers on this node's broker ----------------------------------------
