@@ -64,7 +64,7 @@ demo: venv services ## run the end-to-end demo (eldernet demo)
 	$(VENV)/bin/eldernet demo
 
 bench: venv services ## run the benchmarks (bench/run.py)
-	$(VPY) bench/run.py
+	$(VPY) bench/run.py --report docs/performance.md
 
 lint: venv ## check the import contracts (import-linter, config in pyproject.toml)
 	$(VENV)/bin/lint-imports
