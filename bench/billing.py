@@ -146,11 +146,7 @@ def figures(node: Node, n: int) -> list[Figure]:
             claim.decide(claim.initial(), command)
 
     def fresh(kind):
-        def setup(i):
-            db = store_bench.Database("sqlite")
-            streams = store_bench.make_streams(n, tag=f"{i}-")
-            return db, (streams if kind == "eldernet" else store_bench.raw_rows(streams))
-        return setup
+        return store_bench.fresh_database("sqlite", n, kind)
 
     return [
         Figure("consumer", n, consume, lambda i: [to_message(e) for e in delivered(n, node.elders)]),

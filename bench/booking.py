@@ -205,11 +205,7 @@ def figures(node: Node, n: int, centres: list[str], elders: list[str], latencies
         concurrently(node, [("GET", f"/bookings/{booking_id}", {}) for booking_id in made], latencies["read"])
 
     def fresh(kind):
-        def setup(i):
-            db = store_bench.Database("sqlite")
-            streams = store_bench.make_streams(n, tag=f"{i}-")
-            return db, (streams if kind == "eldernet" else store_bench.raw_rows(streams))
-        return setup
+        return store_bench.fresh_database("sqlite", n, kind)
 
     def close(ctx):
         ctx[0].close()

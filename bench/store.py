@@ -125,6 +125,16 @@ class Database:
 
 
 # -- the timed operations -----------------------------------------------------------------------
+def fresh_database(backend: str, n: int, kind: str):
+    """A figure's setup: a new database and ``n`` events to write, as streams (``kind``
+    "eldernet") or as raw rows (the baseline). The other benchmarks use it for their baselines."""
+    def setup(i):
+        db = Database(backend)
+        streams = make_streams(n, tag=f"{i}-")
+        return db, (streams if kind == "eldernet" else raw_rows(streams))
+    return setup
+
+
 def eldernet_append_one(db: Database, streams) -> None:
     for events in streams:
         for version, event in enumerate(events):
@@ -174,11 +184,7 @@ def raw_read_all(db: Database, expected: int) -> None:
 
 def figures(backend: str, n: int) -> tuple[list[Figure], Database]:
     def fresh(kind):
-        def setup(i):
-            db = Database(backend)
-            streams = make_streams(n, tag=f"{i}-")
-            return db, (streams if kind == "eldernet" else raw_rows(streams))
-        return setup
+        return fresh_database(backend, n, kind)
 
     def close(ctx):
         ctx[0].close()

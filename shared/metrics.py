@@ -87,17 +87,12 @@ class Metrics:
 
 
 _lock = threading.Lock()
-_metrics: Metrics | None = None
 _served_ports: set[int] = set()
 
 
 def metrics() -> Metrics:
     """The process-wide metric families (created on first use, not at import)."""
-    global _metrics
-    with _lock:
-        if _metrics is None:
-            _metrics = Metrics()
-        return _metrics
+    return families(Metrics)
 
 
 def serve(port: int, addr: str = "127.0.0.1") -> bool:
@@ -109,6 +104,19 @@ def serve(port: int, addr: str = "127.0.0.1") -> bool:
         _served_ports.add(port)
     log.info("metrics on http://%s:%d/metrics", addr, port)
     return True
+
+
+_families: dict[type, object] = {}
+_families_lock = threading.Lock()
+
+
+def families(kind: type):
+    """The process's one instance of a service's metric families (``kind()`` registers them; a
+    family may be registered only once per process)."""
+    with _families_lock:
+        if kind not in _families:
+            _families[kind] = kind()
+        return _families[kind]
 
 
 class ServiceMetrics(DependencyProvider):

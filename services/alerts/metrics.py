@@ -4,10 +4,9 @@ Labels are bounded: node, severity (4) and tier (4) — never an alert, elder or
 """
 from __future__ import annotations
 
-import threading
-
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
+from shared.metrics import families
 from services.alerts.domain.alerts import SEVERITIES
 from services.alerts.domain.tiers import TIERS
 
@@ -38,13 +37,5 @@ class AlertMetrics:
                 self.open.labels(node=node, severity=severity, tier=tier).set(counts.get((severity, tier), 0))
 
 
-_lock = threading.Lock()
-_metrics: AlertMetrics | None = None
-
-
 def alert_metrics() -> AlertMetrics:
-    global _metrics
-    with _lock:
-        if _metrics is None:
-            _metrics = AlertMetrics()
-        return _metrics
+    return families(AlertMetrics)

@@ -5,9 +5,9 @@ an elder, a booking or a facility. Created on first use, not at import.
 """
 from __future__ import annotations
 
-import threading
-
 from prometheus_client import Counter
+
+from shared.metrics import families
 
 # event type (after eldernet.billing.) -> the claim outcome it counts
 CLAIM_OUTCOMES = {"ClaimPriced": "priced", "ClaimNotEligible": "not_eligible", "ClaimApproved": "approved",
@@ -33,16 +33,8 @@ class BillingMetrics:
                                        "Budget lines that passed a warning threshold of their allocation.", ["node"])
 
 
-_lock = threading.Lock()
-_metrics: BillingMetrics | None = None
-
-
 def billing_metrics() -> BillingMetrics:
-    global _metrics
-    with _lock:
-        if _metrics is None:
-            _metrics = BillingMetrics()
-        return _metrics
+    return families(BillingMetrics)
 
 
 def count(node_id: str, events) -> None:
