@@ -20,23 +20,18 @@ plain queue at the same rate.
 """
 from __future__ import annotations
 
-import copy
 import json
-import shutil
 import socket
 import statistics
-import tempfile
 import time
 from datetime import datetime, timezone
 
 import amqp
 import sqlalchemy as sa
-from nameko.containers import ServiceContainer
 
 from bench import store as store_bench
-from bench.common import Figure, Vhost, fmt, header, ratio, run_rounds, table
+from bench.common import Figure, ServiceNode, fmt, header, ratio, run_rounds, table
 from bench.sync_e2e import call, store_of
-from shared.config import DEFAULTS
 from shared.publisher import connection_params
 from shared.topology import EVENTS_EXCHANGE
 from services.alerts.entrypoints import SIGNALS_EXCHANGE, SIGNAL_ROUTING_KEY
@@ -46,37 +41,22 @@ VILLAGE = "210402003001"
 RATE, LATENCY_SIGNALS = 20, 200
 
 
-class Node:
-    def __enter__(self) -> "Node":
-        self.vhost = Vhost("bench-alerts").__enter__()
-        self.dir = tempfile.mkdtemp(prefix="eldernet-bench-alerts-")
-        config = copy.deepcopy(DEFAULTS)
-        config["AMQP_URI"] = self.vhost.amqp_uri
-        config["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{_free_port()}"
-        config["ELDERNET"].update({
-            "node": {"id": "bench-village", "tier": "village", "area_code": VILLAGE, "parent": "bench-town"},
-            "data_dir": self.dir, "metrics": {"port": None},
-            "alerts": {"check_interval": 3600, "notifiers": []}})
-        self.config = config
-        self.container = ServiceContainer(AlertsService, config)
-        try:
-            self.container.start()
-            self.conn = amqp.Connection(**connection_params(self.vhost.amqp_uri))
-            self.conn.connect()
-            self.channel = self.conn.channel()
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
+class Node(ServiceNode):
+    service_class, name = AlertsService, "alerts"
+    node = {"id": "bench-village", "tier": "village", "area_code": VILLAGE, "parent": "bench-town"}
 
-    def __exit__(self, *exc) -> None:
-        try:
-            if getattr(self, "conn", None) is not None:
-                self.conn.close()
-            self.container.stop()
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.vhost.__exit__()
+    def configure(self, config: dict) -> None:
+        config["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{_free_port()}"
+        config["ELDERNET"]["alerts"] = {"check_interval": 3600, "notifiers": []}
+
+    def opened(self) -> None:
+        self.conn = amqp.Connection(**connection_params(self.vhost.amqp_uri))
+        self.conn.connect()
+        self.channel = self.conn.channel()
+
+    def closing(self) -> None:
+        if getattr(self, "conn", None) is not None:
+            self.conn.close()
 
     def register(self, ids: list[str]) -> None:
         for device_id in ids:

@@ -17,20 +17,15 @@ dir (WAL, synchronous=FULL), a throw-away vhost — with the city's home-care po
 """
 from __future__ import annotations
 
-import copy
-import shutil
-import tempfile
 import time
 import uuid
 from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
-from nameko.containers import ServiceContainer
 
 from bench import store as store_bench
-from bench.common import Figure, Vhost, fmt, header, ratio, run_rounds, table
+from bench.common import Figure, ServiceNode, fmt, header, ratio, run_rounds, table
 from bench.sync_e2e import call, store_of
-from shared.config import DEFAULTS
 from shared.events import Event, utcnow
 from shared.outbox import to_message
 from shared.publisher import ConfirmedPublisher
@@ -53,33 +48,18 @@ POLICY = {"id": "fushun-home-care", "version": 1, "name": "政府购买居家养
           "effective_from": "2026-01-01"}
 
 
-class Node:
-    def __enter__(self) -> "Node":
-        self.vhost = Vhost("bench-billing").__enter__()
-        self.dir = tempfile.mkdtemp(prefix="eldernet-bench-billing-")
-        config = copy.deepcopy(DEFAULTS)
-        config["AMQP_URI"] = self.vhost.amqp_uri
-        config["ELDERNET"].update({"node": {"id": "bench-city", "tier": "city", "area_code": CITY, "parent": None},
-                                   "data_dir": self.dir, "metrics": {"port": None}})
-        self.container = ServiceContainer(BillingService, config)
-        try:
-            self.container.start()
-            call(self.container, "load_policies", {"policies": [POLICY]})
-            self.elders = _elders(self.container)
-            self.publisher = ConfirmedPublisher(self.vhost.amqp_uri, EVENTS_EXCHANGE)
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
+class Node(ServiceNode):
+    service_class, name = BillingService, "billing"
+    node = {"id": "bench-city", "tier": "city", "area_code": CITY, "parent": None}
 
-    def __exit__(self, *exc) -> None:
-        try:
-            if getattr(self, "publisher", None) is not None:
-                self.publisher.close()
-            self.container.stop()
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.vhost.__exit__()
+    def opened(self) -> None:
+        call(self.container, "load_policies", {"policies": [POLICY]})
+        self.elders = _elders(self.container)
+        self.publisher = ConfirmedPublisher(self.vhost.amqp_uri, EVENTS_EXCHANGE)
+
+    def closing(self) -> None:
+        if getattr(self, "publisher", None) is not None:
+            self.publisher.close()
 
     @property
     def store(self):

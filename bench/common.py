@@ -188,3 +188,57 @@ def table(headers: list[str], rows: list[list[str]]) -> None:
 
 def ratio(a: Measure, b: Measure) -> str:
     return f"{a.median / b.median:.2f}" if b.median else "-"
+
+
+# -- a node under test ------------------------------------------------------------------------------
+class ServiceNode:
+    """A service's container on a throw-away vhost and data directory, removed on exit.
+    A benchmark names its ``service_class``, ``name`` and ``node`` section; ``configure`` adds to
+    the config, ``opened`` sets up what the figures need, ``closing`` undoes it."""
+
+    service_class: type
+    name: str
+    node: dict
+
+    def configure(self, config: dict) -> None:
+        pass
+
+    def opened(self) -> None:
+        pass
+
+    def closing(self) -> None:
+        pass
+
+    def __enter__(self):
+        import copy
+        import tempfile
+
+        from nameko.containers import ServiceContainer
+
+        from shared.config import DEFAULTS
+
+        self.vhost = Vhost(f"bench-{self.name}").__enter__()
+        self.dir = tempfile.mkdtemp(prefix=f"eldernet-bench-{self.name}-")
+        config = copy.deepcopy(DEFAULTS)
+        config["AMQP_URI"] = self.vhost.amqp_uri
+        config["ELDERNET"].update({"node": self.node, "data_dir": self.dir, "metrics": {"port": None}})
+        self.configure(config)
+        self.config = config
+        self.container = ServiceContainer(self.service_class, config)
+        try:
+            self.container.start()
+            self.opened()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import shutil
+
+        try:
+            self.closing()
+            self.container.stop()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.vhost.__exit__()
