@@ -40,15 +40,23 @@ class TlsTerminator:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.handshakes = 0
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._running = True
+        self._accepting = threading.Thread(target=self._serve, daemon=True)
+        self._accepting.start()
 
     def _serve(self):
-        while True:
-            try:
+        # The accept loop closes the listener itself: closed from another greenthread while this
+        # one waits in accept(), eventlet would go on listening on an fd number that the next
+        # connection (say, a database's) reuses (tests/support/tcp_proxy.py).
+        try:
+            while True:
                 raw, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._relay, args=(raw,), daemon=True).start()
+                if not self._running:
+                    _close(raw)
+                    return
+                threading.Thread(target=self._relay, args=(raw,), daemon=True).start()
+        finally:
+            _close(self.listener)
 
     def _relay(self, raw):
         try:
@@ -58,22 +66,33 @@ class TlsTerminator:
             return
         self.handshakes += 1
         upstream = socket.create_connection(("127.0.0.1", 5672))
-        threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
+        back = threading.Thread(target=_pump, args=(upstream, client), daemon=True)
+        back.start()
         _pump(client, upstream)
+        back.join(10)  # each side closed only once neither greenthread reads it any more
+        _close(client)
+        _close(upstream)
 
     def close(self):
-        _close(self.listener)
+        self._running = False
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=2).close()  # wake accept()
+        except OSError:
+            pass
+        self._accepting.join(5)
 
 
 def _pump(source, sink):
+    """Copy until ``source`` ends, then end ``sink``'s direction (the other pump sees it end)."""
     try:
         while data := source.recv(65536):
             sink.sendall(data)
     except (OSError, EOFError, ssl.SSLError):
         pass
-    finally:
-        _close(source)
-        _close(sink)
+    try:
+        sink.shutdown(socket.SHUT_WR)
+    except (OSError, ValueError):
+        pass
 
 
 def test_the_publisher_reaches_the_broker_over_tls_and_refuses_an_unknown_certificate(
