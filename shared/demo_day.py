@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.config import load_config
+from shared.demo_offline import village_offline
 
 # Beijing time, as the booking service counts days (a fixed offset: China has one zone, no DST).
 LOCAL = timezone(timedelta(hours=8), "CST")
@@ -255,7 +256,8 @@ def run_day(configs: dict[str, str], scale: int, data_dir: str) -> Report:
     """The simulated day; each step reported, a failed one named, the report written to a file."""
     report, nodes = Report(), Nodes(configs)
     started = time.monotonic()
-    report.say(f"a simulated day (Beijing time {datetime.now(LOCAL):%Y-%m-%d %H:%M}): subsidies, bookings, an SOS")
+    report.say(f"a simulated day (Beijing time {datetime.now(LOCAL):%Y-%m-%d %H:%M}): subsidies, bookings, an SOS, "
+               "a village offline")
     today = local_today(datetime.now(timezone.utc))
     try:
         plan = plan_day(*_seed_slices(scale), today)
@@ -266,7 +268,8 @@ def run_day(configs: dict[str, str], scale: int, data_dir: str) -> Report:
     steps = (("the city's subsidy policy", lambda: _publish_policy(nodes, report)),
              ("bookings", lambda: _book(nodes, report, plan, booked)),
              ("billing", lambda: _bill(nodes, report, booked, today)),
-             ("an SOS", lambda: _sos(nodes, report, plan[0])))
+             ("an SOS", lambda: _sos(nodes, report, plan[0])),
+             ("the village offline", lambda: village_offline(nodes, report, configs, wait_for, VILLAGE, VILLAGE_AREA)))
     for name, step in steps:
         try:
             step()
