@@ -81,10 +81,9 @@ class PolicyPublishedSchema(Makes):
 
 
 # -- claims -------------------------------------------------------------------------------------
-class DeliverySchema(Makes):
-    """A delivered booking as billing received it (from eldernet.booking.BookingDelivered)."""
+class _Delivered(Makes):
+    """What a delivery and the claim line priced from it both say."""
 
-    make = Delivery
     booking_id = record_id(required=True)
     elder_id = record_id(required=True)
     facility_id = record_id(required=True)
@@ -92,21 +91,20 @@ class DeliverySchema(Makes):
     service = text(64, required=True)
     service_date = fields.Date(required=True)
     units = fields.Integer(required=True)
+
+
+class DeliverySchema(_Delivered):
+    """A delivered booking as billing received it (from eldernet.booking.BookingDelivered)."""
+
+    make = Delivery
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
     delivered_at = fields.AwareDateTime(required=True)
 
 
-class ClaimLineSchema(Makes):
+class ClaimLineSchema(_Delivered):
     """A priced delivery: subsidy + co-payment = gross, to the fen; a reversal has every amount negated."""
 
     make = ClaimLine
-    booking_id = record_id(required=True)
-    elder_id = record_id(required=True)
-    facility_id = record_id(required=True)
-    area_code = fields.String(required=True, validate=AREA_CODE)
-    service = text(64, required=True)
-    service_date = fields.Date(required=True)
-    units = fields.Integer(required=True)
     gross_fen = fen(required=True)
     subsidy_fen = fen(required=True)
     copay_fen = fen(required=True)
