@@ -7,6 +7,7 @@ import tempfile
 import time
 
 import eventlet
+import eventlet.debug
 import pytest
 
 from services.booking.projections import booking_projections
@@ -51,12 +52,19 @@ def test_a_connection_cut_mid_stream_loses_nothing(district):
 
 
 def rabbitmqctl(*args) -> None:
-    # Output to a file, not pipes: two green readers of a child's pipes trip eventlet's hub.
-    with tempfile.TemporaryFile() as output:
-        result = subprocess.run(["rabbitmqctl", "-q", *args], stdout=output, stderr=output, timeout=120)
-        if result.returncode:
+    # Output to a file, not pipes: two green readers of a child's pipes trip eventlet's hub. The
+    # hub may also still hold a listener on an fd number an earlier test's closed socket left,
+    # which the child's exec-error pipe reuses: that one never fires, so a second reader is safe.
+    eventlet.debug.hub_prevent_multiple_readers(False)
+    try:
+        with tempfile.TemporaryFile() as output:
+            result = subprocess.run(["rabbitmqctl", "-q", *args], stdout=output, stderr=output, timeout=120)
             output.seek(0)
-            raise AssertionError(f"rabbitmqctl {' '.join(args)}: exit {result.returncode}: {output.read().decode()}")
+            said = output.read().decode()
+    finally:
+        eventlet.debug.hub_prevent_multiple_readers(True)
+    if result.returncode:
+        raise AssertionError(f"rabbitmqctl {' '.join(args)}: exit {result.returncode}: {said}")
 
 
 @pytest.fixture
