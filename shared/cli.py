@@ -8,6 +8,7 @@
     eldernet node run    -c xinfu.yaml --process-per-service
     eldernet node status -c xinfu.yaml       # stores, outbox backlogs, projections (no broker needed)
     eldernet node backup -c xinfu.yaml --to /backup/xinfu-2026-11-23   # while it runs
+    eldernet node absorb -c s03-c001.yaml --from s03-c002.yaml   # a merge: take a retired node's stores in
     eldernet replay registry facility_list -c xinfu.yaml
     eldernet token create -c xinfu.yaml --area 210402 --role operator --expires-in-days 90
     eldernet token list   -c xinfu.yaml      # never shows secrets
@@ -100,6 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("-c", "--config", required=True, help="the node's config file")
     backup.add_argument("--to", required=True, metavar="DIR", help="a new or empty directory")
     backup.set_defaults(handler=_node_backup)
+
+    absorb = node.add_parser("absorb", help="a merge of two areas: take the retired node's stores into this node's",
+                             description="Copies every service's events from the retired node's stores into this "
+                                         "node's as received events (ids and versions kept, each once, read models "
+                                         "updated) and merges the inboxes. Run it with both nodes stopped, after the "
+                                         "retired node's uplink was drained; then list the retired area code in this "
+                                         "node's node.former_area_codes and start it. Safe to run again. "
+                                         "Steps: docs/sync.md, 'Merging two areas that each ran a node'.")
+    absorb.add_argument("-c", "--config", required=True, help="the continuing node's config file")
+    absorb.add_argument("--from", dest="retired", required=True, metavar="CONFIG",
+                        help="the retired node's config file (its databases are read, never changed)")
+    absorb.set_defaults(handler=_node_absorb)
 
     replay = commands.add_parser("replay", help="rebuild a read model by replaying the service's store")
     replay.add_argument("service", help="e.g. registry")
@@ -349,6 +362,25 @@ def _node_backup(args) -> int:
         print(f"eldernet: {error}", file=sys.stderr)
         return 2
     print(f"backup in {args.to} (manifest.json lists what it holds)")
+    return 0
+
+
+def _node_absorb(args) -> int:
+    from shared.absorb import AbsorbError, absorb_node
+    from shared.config import load_config
+
+    try:
+        results = absorb_node(load_config(args.config), load_config(args.retired), progress=_progress_bar)
+    except AbsorbError as error:
+        print(f"eldernet: {error}", file=sys.stderr)
+        return 1
+    for result in results:
+        if result.skipped:
+            print(f"{result.service}: nothing to take ({'; '.join(result.skipped)})")
+        else:
+            print(f"{result.service}: {result.read} events read, {result.stored} stored here "
+                  f"({result.read - result.stored} held already), {result.inbox} inbox entries merged")
+    print("next: list the retired area code in node.former_area_codes and start the node (docs/sync.md)")
     return 0
 
 

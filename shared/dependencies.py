@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import Connection
 
-from shared import cursors, handoff, inbox, metrics as kernel_metrics, read_models, recoding
+from shared import cursors, handoff, inbox, metrics as kernel_metrics, read_models, record_handoff, recoding
 from shared.broker_admin import user_of
 from shared.config import eldernet_section
 from shared.db import make_engine
@@ -96,6 +96,7 @@ def register_kernel_events(registry: EventRegistry, service: str) -> None:
     homes (shared/handoff.py) and of re-coded areas (shared/recoding.py)."""
     handoff.register(registry, service)
     recoding.register(registry, service)
+    record_handoff.register(registry, service)
 
 
 class EventSourced(DependencyProvider):
@@ -155,7 +156,9 @@ class EventSourced(DependencyProvider):
                                       on_appended=self._appended, on_committed=self._committed,
                                       home_node=lambda stream, area: self.topology.home_of(self.home_area(stream, area)),
                                       awaiting_handoff=self._awaiting_handoff, references=self.references,
-                                      after_ingest=self._after_ingest)
+                                      after_ingest=self._after_ingest,
+                                      carried=lambda event: record_handoff.carried(event, self.service),
+                                      hand_over=self._hand_over_record)
         outbox = section.get("outbox") or {}
         self.poll_interval = float(outbox.get("poll_interval", 0.05))
         self.relay = OutboxRelay(self.store, ConfirmedPublisher(config["AMQP_URI"], EVENTS_EXCHANGE),
@@ -218,9 +221,14 @@ class EventSourced(DependencyProvider):
             return cursors.get(conn, cursor)
 
     def stream_area(self, stream_id: str) -> str | None:
-        """The area of a stream's first event here, or None when there is no such stream."""
+        """The area a record lives in as far as this node knows: where it moved last
+        (shared/record_handoff.py), else its first event's; None when there is no such stream."""
         with self.store.engine.connect() as conn:
-            return handoff.first_area(conn, stream_id)
+            return record_handoff.area_of(conn, stream_id) or handoff.first_area(conn, stream_id)
+
+    def stores_all(self, events: Sequence[Event]) -> bool:
+        with self.store.engine.connect() as conn:
+            return all(self.store.contains(event, conn) for event in events)
 
     def advance_link(self, cursor: str, position: int) -> None:
         with self.store.engine.begin() as conn:
@@ -245,12 +253,20 @@ class EventSourced(DependencyProvider):
         """A record from above about a child's area, arriving after this node started: hand the
         child its area now, in the same unit of work, after the record (shared/handoff.py)."""
         recoding.learn(self.topology, self.service, event)
+        record_handoff.after_stored(uow, self.topology, self.service, event)
         handed = handoff.owed(uow.conn, self.store, self.topology, event)
         if handed is not None:
             uow.record(handoff.stream_of(handed.area_code), 0, [handed], area_code=handed.area_code,
                        check_home=False)
 
+    def _hand_over_record(self, uow: UnitOfWork, stream_id: str, from_area: str, to_area: str) -> None:
+        record_handoff.record_move(uow, self.topology, self.service, stream_id, from_area, to_area)
+
     def _awaiting_handoff(self, conn, stream_id: str) -> str | None:
+        moved_to = record_handoff.area_of(conn, stream_id)
+        if moved_to is not None:  # a moved record is written where it moved (its history came with it)
+            home = self.topology.home_of(moved_to)
+            return None if home == self.node.id else home
         if handoff.needs_handoff(conn, self.store, self.topology, stream_id):
             return self.topology.parent.id
         return None

@@ -27,11 +27,13 @@ from marshmallow import Schema, fields, post_load
 from sqlalchemy.engine import Connection
 
 from shared.events import Event
+from shared import record_handoff
 from shared.links import Topology
 from shared.schemas import EventRegistry
 from shared.store import EventStore, events_table
 
 STREAM_PREFIX = "handoff-"
+KERNEL_STREAMS = (STREAM_PREFIX, record_handoff.STREAM_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ def owed(conn: Connection, store: EventStore, topology: Topology, event: Event) 
     """The hand-off a just-stored record from above makes due: it lies in a child's area, was not
     written in that child's subtree, and the child has had no hand-off yet."""
     child = topology.child_for(event.area_code)
-    if child is None or child.contains(event.origin_area) or event.stream_id.startswith(STREAM_PREFIX):
+    # A hand-off is not a record: neither an area's nor a moved record's (shared/record_handoff.py).
+    if child is None or child.contains(event.origin_area) or event.stream_id.startswith(KERNEL_STREAMS):
         return None
     if store.stream_version(stream_of(child.area_code), conn):
         return None
@@ -112,7 +115,7 @@ def needs_handoff(conn: Connection, store: EventStore, topology: Topology, strea
 def _written_above(conn: Connection, area_code: str) -> bool:
     c = events_table.c
     return conn.execute(sa.select(sa.literal(1)).where(
-        c.area_code.like(area_code + "%"), c.stream_id.notlike(STREAM_PREFIX + "%"),
+        c.area_code.like(area_code + "%"), *(c.stream_id.notlike(prefix + "%") for prefix in KERNEL_STREAMS),
         sa.or_(c.origin_area.is_(None), sa.not_(c.origin_area.like(area_code + "%")))).limit(1)).first() is not None
 
 

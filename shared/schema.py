@@ -36,7 +36,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 # The modules whose tables make up the kernel's schema (imported for kernel_metadata's sake).
-from shared import cursors, held, inbox, store  # noqa: F401
+from shared import cursors, held, inbox, record_handoff, store  # noqa: F401
 from shared.db import is_postgres, kernel_metadata
 
 log = logging.getLogger(__name__)

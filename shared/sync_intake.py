@@ -32,6 +32,7 @@ from shared.entrypoints import (DeadLetters, EventConsumer, RawQueueConsumer, co
 from shared.events import Event
 from shared.handoff import handoff_type, stream_of as handoff_stream
 from shared.recoding import recoded_type
+from shared.record_handoff import carried, handed_over_type
 from shared.links import Neighbour, Topology
 from shared.publisher import ConfirmedPublisher, PublishError
 from shared.sync_link import (RESEND_FROM_HEADER, RESEND_TYPE, chain_step, link_epoch, link_position,
@@ -203,7 +204,8 @@ class ChildrenIntake(_LinkIntake):
         super().stop()
 
     def make_queue(self, service: str, method: str, registry) -> Queue:
-        types = tuple(registry.types) + (handoff_type(service), recoded_type(service), resend_routing_key(service))
+        types = tuple(registry.types) + (handoff_type(service), recoded_type(service), handed_over_type(service),
+                                         resend_routing_key(service))
         return consumer_queue(service, method, types, exchange_name=SYNC_EXCHANGE, single_active=True)
 
     def take(self, body, message) -> None:
@@ -232,6 +234,9 @@ class ChildrenIntake(_LinkIntake):
                 or (first_area is not None and not child.contains(first_area))):
             return (f"event {event.id} from child {child.id} writes to {event.stream_id}, "
                     f"a record not written in the child's subtree {child.area_code}")
+        if not self.events.stores_all(carried(event, self.service)):
+            # A moved record's history is taken down from a parent only (shared/record_handoff.py).
+            return f"event {event.id} from child {child.id} carries a history this node does not hold"
         return None
 
     def on_resend(self, child: Neighbour, from_position: int) -> None:

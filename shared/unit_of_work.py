@@ -59,6 +59,11 @@ class ServiceContext:
     after_ingest: Callable[["UnitOfWork", Event], None] = lambda uow, event: None
     # The streams an event received over a sync link needs before it can be stored.
     references: Callable[[Event], Sequence[str]] = lambda event: ()
+    # The events a received event brings with it, stored before it (a moved record's history,
+    # shared/record_handoff.py); they are stored as received, without waiting for references.
+    carried: Callable[[Event], Sequence[Event]] = lambda event: ()
+    # Records a moved record's hand-off (shared/record_handoff.py): (uow, stream, from, to).
+    hand_over: Callable[["UnitOfWork", str, str, str], None] = lambda uow, stream_id, from_area, to_area: None
 
     @property
     def source(self) -> str:
@@ -71,6 +76,7 @@ class UnitOfWork:
     inbox_entry: InboxEntry | None = None
     conn: Connection | None = None
     appended: list[Event] = field(default_factory=list)
+    carried_ids: set[str] = field(default_factory=set)  # received history: stored without its references
 
     def __enter__(self) -> "UnitOfWork":
         self.conn = self.context.store.engine.connect()
@@ -129,6 +135,12 @@ class UnitOfWork:
                      for e in domain_events]
         return self.append(stream_id, expected_version, envelopes).events
 
+    def hand_over(self, stream_id: str, from_area: str, to_area: str) -> None:
+        """The record ``stream_id`` just moved from ``from_area`` to ``to_area``: when that moves
+        its home to another node, record the hand-off that takes its history there
+        (shared/record_handoff.py). Call it after recording the move, in the same unit of work."""
+        self.context.hand_over(self, stream_id, from_area, to_area)
+
     def append(self, stream_id: str, expected_version: int | None, events: Sequence[Event]) -> AppendResult:
         """Append ready-made envelopes (sync and imports use this) and project them; events held
         for this stream (shared/held.py) are stored right after it."""
@@ -155,6 +167,11 @@ class UnitOfWork:
             candidate = pending.pop(0)
             if self.context.store.contains(candidate, self.conn):
                 continue  # came by another path first (a re-pointed child's re-sent history)
+            carried = [e for e in self.context.carried(candidate) if e.id not in self.carried_ids]
+            if carried:  # a moved record's history first, then the hand-off that brought it
+                self.carried_ids.update(e.id for e in carried)
+                pending[:0] = [*carried, candidate]
+                continue
             waiting_for = self._waiting_for(candidate)
             if waiting_for:
                 held.hold(self.conn, candidate, waiting_for)
@@ -177,6 +194,8 @@ class UnitOfWork:
         store = self.context.store
         if store.stream_version(event.stream_id, self.conn) < event.stream_version - 1:
             return event.stream_id
+        if event.id in self.carried_ids:
+            return None  # its references were checked where it was written
         return next((s for s in self.context.references(event) if store.stream_version(s, self.conn) == 0), None)
 
     def is_home(self, stream_id: str, area_code: str) -> bool:

@@ -13,6 +13,7 @@ FACILITY_ACTIONS = {
     "close": (s.ReasonBody, lambda b: lambda i, at: f.CloseFacility(i, b["reason"], at)),
     "admit": (s.ResidentBody, lambda b: lambda i, at: f.RecordAdmission(i, b["elder_id"], at)),
     "discharge": (s.ResidentBody, lambda b: lambda i, at: f.RecordDischarge(i, b["elder_id"], at)),
+    "move": (s.FacilityMoveBody, lambda b: lambda i, at: f.MoveFacility(i, b["area_code"], at)),
 }
 
 ELDER_ACTIONS = {

@@ -109,8 +109,13 @@ def change_facility(uow, facility_id: str, make_command: Callable[[str, datetime
     with uow() as work:
         state, version = work.load(f.facility, facility_id)
         _can_write(scope, state.area_code)
-        events = f.facility.decide(state, make_command(facility_id, utcnow()))
-        work.record(f.facility.stream_id(facility_id), version, events, area_code=state.area_code)
+        command = make_command(facility_id, utcnow())
+        _can_write(scope, getattr(command, "area_code", state.area_code))
+        events = f.facility.decide(state, command)
+        stream_id = f.facility.stream_id(facility_id)
+        work.record(stream_id, version, events, area_code=state.area_code)
+        if events and isinstance(command, f.MoveFacility):  # an area split: its new area's node writes it
+            work.hand_over(stream_id, state.area_code, command.area_code)
     return get_facility(uow, facility_id)
 
 
@@ -160,7 +165,12 @@ def change_elder(uow, elder_id: str, make_command: Callable[[str, datetime], obj
         _can_write(scope, state.home_area_code)  # checked on the state being changed
         _can_write(scope, new_area)
         events = e.elder.decide(state, command)
-        work.record(e.elder.stream_id(elder_id), version, events, area_code=new_area)
+        stream_id = e.elder.stream_id(elder_id)
+        # Written at the record's home as it is (a move too: about the area it leaves), then
+        # handed over when the move takes it to another node's area (shared/record_handoff.py).
+        work.record(stream_id, version, events, area_code=state.home_area_code or new_area)
+        if new_area != state.home_area_code:
+            work.hand_over(stream_id, state.home_area_code, new_area)
     return get_elder(uow, elder_id)
 
 

@@ -97,7 +97,7 @@ class FacilityList(Projection):
     tables = (facilities,)
     handles = frozenset(P + t for t in (
         "FacilityRegistered", "FacilityCapacityChanged", "FacilityRated", "FacilitySuspended",
-        "FacilityReopened", "FacilityClosed", "ResidentAdmitted", "ResidentDischarged")) | {RECODED}
+        "FacilityReopened", "FacilityClosed", "ResidentAdmitted", "ResidentDischarged", "FacilityMoved")) | {RECODED}
 
     def apply(self, conn, event):
         d, kind = event.data, event.type[len(P):]
@@ -120,6 +120,7 @@ class FacilityList(Projection):
             "FacilityClosed": lambda: {"status": "closed", "status_reason": d["reason"]},
             "ResidentAdmitted": lambda: {"residents": facilities.c.residents + 1},
             "ResidentDischarged": lambda: {"residents": facilities.c.residents - 1},
+            "FacilityMoved": lambda: {"area_code": d["area_code"]},
         }[kind]()
         conn.execute(facilities.update().where(where).values(updated_at=event.time, **changes))
 

@@ -94,6 +94,13 @@ class FacilityClosedSchema(FacilityReasonSchema):
     make = f.FacilityClosed
 
 
+class FacilityMovedSchema(Makes):
+    make = f.FacilityMoved
+    facility_id = fields.String(required=True)
+    from_area_code = fields.String(required=True, validate=AREA_CODE)
+    area_code = fields.String(required=True, validate=AREA_CODE)
+
+
 class FacilityReopenedSchema(Makes):
     make = f.FacilityReopened
     facility_id = fields.String(required=True)
@@ -159,7 +166,7 @@ EVENT_SCHEMAS = (
     AreaRegisteredSchema, AreaRenamedSchema, FacilityRegisteredSchema, FacilityCapacityChangedSchema,
     FacilityRatedSchema, FacilitySuspendedSchema, FacilityReopenedSchema, FacilityClosedSchema,
     ResidentAdmittedSchema, ResidentDischargedSchema, ElderRegisteredSchema, DisabilityAssessedSchema,
-    HouseholdChangedSchema, ElderMovedSchema,
+    HouseholdChangedSchema, ElderMovedSchema, FacilityMovedSchema,
 )
 
 
@@ -190,6 +197,11 @@ class CapacityBody(Schema):
 
 class RatingBody(Schema):
     star_rating = fields.Integer(required=True, validate=validate.Range(min=0, max=5))
+
+
+class FacilityMoveBody(Schema):
+    area_code = fields.String(required=True, validate=AREA_CODE,
+                              metadata={"description": "the area the facility lies in now (after a split)"})
 
 
 class ReasonBody(Schema):

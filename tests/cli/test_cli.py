@@ -53,7 +53,7 @@ def test_help_lists_the_commands():
     node_help = eldernet("node", "--help")
     assert node_help.returncode == 0, node_help.stderr
     assert re.search(r"\{([a-z,]+)\}", node_help.stdout).group(1).split(",") == ["init", "run", "setup", "status", "upgrade",
-                                                                              "definitions", "backup"]
+                                                                              "definitions", "backup", "absorb"]
 
 
 def test_no_command_prints_help_and_exits_2():

@@ -37,7 +37,7 @@ def test_backup_copies_each_store_consistently_with_the_key_files(tmp_path):
     store.append("s-1", 2, [new_event("s-1", 3, stream_version=3)])  # after the backup: not in it
     engine.dispose()
     assert result.returncode == 0, result.stderr
-    assert "registry: 2 events, schema 0001" in result.stdout and "node: no database yet" in result.stdout
+    assert "registry: 2 events, schema 0002" in result.stdout and "node: no database yet" in result.stdout
     manifest = json.loads((tmp_path / "b1" / "manifest.json").read_text())
     assert manifest["services"]["registry"]["events"] == 2 and manifest["key_files"] == ["registry-identity.key"]
     assert (tmp_path / "b1" / "registry-identity.key").read_text() == "k" * 64

@@ -11,6 +11,7 @@ from shared.dependencies import EventSourced
 from shared.events import EnvelopeError, Event, area_words, parse_cloudevent
 from shared.handoff import HomeHandedOverSchema
 from shared.recoding import AreaRecodedSchema
+from shared.record_handoff import RecordHandedOverSchema
 from shared.runner import installed_services, load_service
 from shared.schemas import EventRegistry
 from shared.topology import EVENTS_EXCHANGE
@@ -43,6 +44,7 @@ def registered_types() -> dict[str, Schema]:
                       if t.startswith(f"eldernet.{name}.")})
         found[f"eldernet.{name}.HomeHandedOver"] = HomeHandedOverSchema()
         found[f"eldernet.{name}.AreaRecoded"] = AreaRecodedSchema()
+        found[f"eldernet.{name}.RecordHandedOver"] = RecordHandedOverSchema()
     return found
 
 
@@ -171,6 +173,7 @@ class SenderService:
 def test_a_service_documents_its_own_types_and_its_hand_offs_only():
     doc = asyncapi.document([f"{__name__}:SenderService"])
     assert sorted(doc["channels"]) == ["eldernet.sender.AreaRecoded", "eldernet.sender.HomeHandedOver",
+                                       "eldernet.sender.RecordHandedOver",
                                        "eldernet.sender.ThingHappened"]
     message = doc["components"]["messages"]["eldernet.sender.ThingHappened"]
     assert "Something happened." in message["summary"] and "sender service" in message["summary"]

@@ -165,6 +165,21 @@ class ResidentDischarged:
     elder_id: str
 
 
+@dataclass(frozen=True)
+class MoveFacility:
+    """A facility re-assigned to another area: its area was split and it lies in the new part."""
+    facility_id: str
+    area_code: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FacilityMoved:
+    facility_id: str
+    from_area_code: str
+    area_code: str
+
+
 # -- state ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Facility:
@@ -246,6 +261,9 @@ def _decide_registered(state: Facility, command) -> list:
         if state.status != "open":
             raise Rejected(f"the facility is {state.status}: it takes no admissions", field="facility_id")
         return [ResidentAdmitted(command.facility_id, command.elder_id)]
+    if isinstance(command, MoveFacility):
+        return [] if command.area_code == state.area_code else [
+            FacilityMoved(command.facility_id, state.area_code, command.area_code)]
     if isinstance(command, RecordDischarge):
         if command.elder_id not in state.residents:
             raise Rejected("the elder is not a resident of this facility", field="elder_id")
@@ -272,6 +290,8 @@ def evolve(state: Facility, event) -> Facility:
         return replace(state, status="closed")
     if isinstance(event, ResidentAdmitted):
         return replace(state, residents=state.residents | {event.elder_id})
+    if isinstance(event, FacilityMoved):
+        return replace(state, area_code=event.area_code)
     if isinstance(event, ResidentDischarged):
         return replace(state, residents=state.residents - {event.elder_id})
     return state

@@ -77,3 +77,18 @@ def test_commands_for_an_unknown_facility_are_rejected():
     with pytest.raises(Rejected) as error:
         f.facility.run([], f.RateFacility("nope", 3, AT))
     assert error.value.field == "facility_id"
+
+
+def test_a_facility_in_the_split_off_part_of_an_area_moves_there_once():
+    history = registered()
+    state, events = f.facility.run(history, f.MoveFacility("f1", "210402003001", AT))
+    assert events == [f.FacilityMoved("f1", "210402003", "210402003001")] and state.area_code == "210402003001"
+    state, again = f.facility.run(history + events, f.MoveFacility("f1", "210402003001", AT))
+    assert again == [] and state.area_code == "210402003001"  # already there: nothing recorded
+
+
+def test_a_closed_facility_does_not_move():
+    history = registered()
+    history += f.facility.run(history, f.CloseFacility("f1", "merged", AT))[1]
+    with pytest.raises(Rejected, match="closed"):
+        f.facility.run(history, f.MoveFacility("f1", "210402003001", AT))
